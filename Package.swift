@@ -1,0 +1,31 @@
+// swift-tools-version:6.1
+import PackageDescription
+
+let package = Package(
+    name: "node-metrics",
+    platforms: [.macOS(.v13)],
+    products: [
+        .library(name: "NodeMetrics", targets: ["NodeMetrics"]),
+        .executable(name: "node-metrics", targets: ["node-metrics"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+    ],
+    targets: [
+        // C core: kernel files in, fixed C structs out. Links libsystemd and libseccomp.
+        .target(
+            name: "CCgroupFast",
+            cSettings: [.define("_GNU_SOURCE")],
+            linkerSettings: [.linkedLibrary("systemd"), .linkedLibrary("seccomp")]
+        ),
+        .target(name: "NodeMetrics", dependencies: ["CCgroupFast"]),
+        .executableTarget(
+            name: "node-metrics",
+            dependencies: [
+                "NodeMetrics",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+            ]
+        ),
+        .testTarget(name: "NodeMetricsTests", dependencies: ["NodeMetrics", "CCgroupFast"]),
+    ]
+)

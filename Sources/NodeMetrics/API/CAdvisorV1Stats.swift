@@ -1,0 +1,171 @@
+/// cAdvisor's v1 `ContainerStats` JSON (info/v1), field for field and in Go's field order.
+/// Objects that cAdvisor before v0.60.2 always emitted (cpu, diskio, memory, network, task_stats,
+/// processes, resctrl, cpuset) are always written; collections that Go omits when empty are omitted.
+public enum CAdvisorV1Stats {
+    /// Resolves a block device number to its name ("vda") for PerDiskStats.device.
+    public typealias DeviceNamer = (_ major: UInt32, _ minor: UInt32) -> String
+
+    public static func write(_ s: ContainerSample, to w: inout JSONWriter, deviceName: DeviceNamer = { _, _ in "" }) {
+        w.beginObject()
+        w.field("timestamp", GoTime.rfc3339Nano(nanosSinceEpoch: s.timestampNanos))
+        w.object("cpu") { w in writeCPU(s.cpu, &w) }
+        w.object("diskio") { w in writeDiskIO(s.diskIO, &w, deviceName) }
+        w.object("memory") { w in writeMemory(s.memory, &w) }
+        if !s.hugetlb.isEmpty {
+            w.object("hugetlb") { w in
+                for h in s.hugetlb.sorted(by: { $0.pageSize < $1.pageSize }) {
+                    w.object(h.pageSize) { w in
+                        w.field("usage", h.usage)
+                        if h.maxUsage != 0 { w.field("max_usage", h.maxUsage) }
+                        w.field("failcnt", h.failcnt)
+                    }
+                }
+            }
+        }
+        w.object("network") { w in writeNetwork(s.network, &w) }
+        w.object("task_stats") { w in
+            for k in ["nr_sleeping", "nr_running", "nr_stopped", "nr_uninterruptible", "nr_io_wait"] {
+                w.field(k, UInt64(0))
+            }
+        }
+        w.object("processes") { w in
+            w.field("process_count", UInt64(0))
+            w.field("fd_count", UInt64(0))
+            w.field("socket_count", UInt64(0))
+            if s.pids.current != 0 { w.field("threads_current", s.pids.current) }
+            if s.pids.max != 0 { w.field("threads_max", s.pids.max) }
+        }
+        w.object("resctrl") { _ in }
+        w.object("cpuset") { w in w.field("memory_migrate", UInt64(0)) }
+        w.endObject()
+    }
+
+    /// The whole sample as a JSON string.
+    public static func json(_ s: ContainerSample, deviceName: DeviceNamer = { _, _ in "" }) -> String {
+        var w = JSONWriter()
+        write(s, to: &w, deviceName: deviceName)
+        return w.string
+    }
+
+    static func writePSI(_ p: PressureStats?, _ w: inout JSONWriter) {
+        let p = p ?? PressureStats()
+        w.object("psi") { w in
+            for (name, d) in [("full", p.full), ("some", p.some)] {
+                w.object(name) { w in
+                    w.field("total", d.total)
+                    w.field("avg10", d.avg10)
+                    w.field("avg60", d.avg60)
+                    w.field("avg300", d.avg300)
+                }
+            }
+        }
+    }
+
+    static func writeCPU(_ c: CPUSample, _ w: inout JSONWriter) {
+        w.object("usage") { w in
+            w.field("total", c.usage.total)
+            if !c.usage.perCPU.isEmpty { w.array("per_cpu_usage", c.usage.perCPU) { w, v in w.value(v) } }
+            w.field("user", c.usage.user)
+            w.field("system", c.usage.system)
+        }
+        w.object("cfs") { w in
+            w.field("periods", c.cfs.periods)
+            w.field("throttled_periods", c.cfs.throttledPeriods)
+            w.field("throttled_time", c.cfs.throttledTime)
+            w.field("bursts_periods", c.cfs.burstsPeriods)
+            w.field("burst_time", c.cfs.burstTime)
+        }
+        w.object("schedstat") { w in
+            w.field("run_time", UInt64(0))
+            w.field("runqueue_time", UInt64(0))
+            w.field("run_periods", UInt64(0))
+        }
+        w.field("load_average", Int64(0))
+        w.field("load_d_average", Double(0))
+        writePSI(c.pressure, &w)
+    }
+
+    static func writeMemory(_ m: MemorySample, _ w: inout JSONWriter) {
+        w.field("usage", m.usage)
+        w.field("max_usage", m.maxUsage)
+        w.field("cache", m.cache)
+        w.field("rss", m.rss)
+        w.field("swap", m.swap)
+        w.field("mapped_file", m.mappedFile)
+        w.field("working_set", m.workingSet)
+        w.field("total_active_file", m.totalActiveFile)
+        w.field("total_inactive_file", m.totalInactiveFile)
+        w.field("file_dirty", m.fileDirty)
+        w.field("file_writeback", m.fileWriteback)
+        w.field("pgscan", m.pgscan)
+        w.field("pgsteal", m.pgsteal)
+        w.field("workingset_refault_file", m.workingsetRefaultFile)
+        w.field("workingset_refault_anon", m.workingsetRefaultAnon)
+        w.field("failcnt", m.failcnt)
+        w.field("kernel", m.kernelUsage)
+        for (name, fault, major) in [("container_data", m.pgfault, m.pgmajfault),
+                                     ("hierarchical_data", m.hierarchicalPgfault, m.hierarchicalPgmajfault)] {
+            w.object(name) { w in
+                w.field("pgfault", fault)
+                w.field("pgmajfault", major)
+                w.object("numa_stats") { _ in }
+            }
+        }
+        writePSI(m.pressure, &w)
+        w.object("events") { w in
+            w.field("high", m.events.high)
+            w.field("max", m.events.max)
+        }
+    }
+
+    static func writeDiskIO(_ d: DiskIOSample, _ w: inout JSONWriter, _ deviceName: DeviceNamer) {
+        let tables = [("io_service_bytes", d.ioServiceBytes), ("io_serviced", d.ioServiced),
+                      ("io_cost_usage", d.ioCostUsage), ("io_cost_wait", d.ioCostWait),
+                      ("io_cost_indebt", d.ioCostIndebt), ("io_cost_indelay", d.ioCostIndelay)]
+        for (name, rows) in tables where !rows.isEmpty {
+            w.array(name, rows) { w, row in
+                w.beginObject()
+                w.field("device", deviceName(row.major, row.minor))
+                w.field("major", UInt64(row.major))
+                w.field("minor", UInt64(row.minor))
+                w.map("stats", row.stats)
+                w.endObject()
+            }
+        }
+        writePSI(d.pressure, &w)
+    }
+
+    static func writeInterface(_ i: NetInterfaceStats, _ w: inout JSONWriter) {
+        w.field("name", i.name)
+        w.field("rx_bytes", i.rxBytes)
+        w.field("rx_packets", i.rxPackets)
+        w.field("rx_errors", i.rxErrors)
+        w.field("rx_dropped", i.rxDropped)
+        w.field("tx_bytes", i.txBytes)
+        w.field("tx_packets", i.txPackets)
+        w.field("tx_errors", i.txErrors)
+        w.field("tx_dropped", i.txDropped)
+    }
+
+    static func writeNetwork(_ interfaces: [NetInterfaceStats], _ w: inout JSONWriter) {
+        // The first interface is repeated at the top level "for backwards compatibility".
+        writeInterface(interfaces.first ?? NetInterfaceStats(name: "", rxBytes: 0, rxPackets: 0, rxErrors: 0,
+                                                            rxDropped: 0, txBytes: 0, txPackets: 0, txErrors: 0,
+                                                            txDropped: 0), &w)
+        if !interfaces.isEmpty {
+            w.array("interfaces", interfaces) { w, i in
+                w.beginObject()
+                writeInterface(i, &w)
+                w.endObject()
+            }
+        }
+        let tcpStates = ["Established", "SynSent", "SynRecv", "FinWait1", "FinWait2", "TimeWait", "Close",
+                         "CloseWait", "LastAck", "Listen", "Closing"]
+        for name in ["tcp", "tcp6"] {
+            w.object(name) { w in for k in tcpStates { w.field(k, UInt64(0)) } }
+        }
+        for name in ["udp", "udp6"] {
+            w.object(name) { w in for k in ["Listen", "Dropped", "RxQueued", "TxQueued"] { w.field(k, UInt64(0)) } }
+        }
+    }
+}

@@ -1,0 +1,206 @@
+/// One pressure (PSI) line: stall percentages over 10/60/300 s and total stall time.
+public struct PressureData: Sendable, Equatable {
+    /// Total stall time in microseconds.
+    public var total: UInt64 = 0
+    public var avg10: Double = 0
+    public var avg60: Double = 0
+    public var avg300: Double = 0
+    public init() {}
+}
+
+/// The `some` and `full` lines of a pressure file.
+public struct PressureStats: Sendable, Equatable {
+    public var some = PressureData()
+    public var full = PressureData()
+    public init() {}
+}
+
+/// CPU usage in nanoseconds, as cAdvisor's `cpu.usage`.
+public struct CPUUsage: Sendable, Equatable {
+    public var total: UInt64 = 0
+    /// Per-CPU usage (cgroup v1 only: v2 has no per-CPU cgroup usage).
+    public var perCPU: [UInt64] = []
+    public var user: UInt64 = 0
+    public var system: UInt64 = 0
+    public init() {}
+}
+
+/// CFS bandwidth statistics, as cAdvisor's `cpu.cfs`.
+public struct CFSStats: Sendable, Equatable {
+    public var periods: UInt64 = 0
+    public var throttledPeriods: UInt64 = 0
+    /// Nanoseconds.
+    public var throttledTime: UInt64 = 0
+    public var burstsPeriods: UInt64 = 0
+    /// Nanoseconds.
+    public var burstTime: UInt64 = 0
+    public init() {}
+}
+
+/// A container's CPU sample.
+public struct CPUSample: Sendable, Equatable {
+    public var usage = CPUUsage()
+    public var cfs = CFSStats()
+    /// cpu.pressure (v2, or the cgroup2 mount of a hybrid host); nil when not available.
+    public var pressure: PressureStats?
+    public init() {}
+}
+
+/// memory.events of cgroup v2.
+public struct MemoryEvents: Sendable, Equatable {
+    public var low: UInt64 = 0
+    public var high: UInt64 = 0
+    public var max: UInt64 = 0
+    public var oom: UInt64 = 0
+    public var oomKill: UInt64 = 0
+    public init() {}
+}
+
+/// A container's memory sample in bytes, with cAdvisor's derived values.
+public struct MemorySample: Sendable, Equatable {
+    public var usage: UInt64 = 0
+    public var maxUsage: UInt64 = 0
+    public var cache: UInt64 = 0
+    public var rss: UInt64 = 0
+    public var swap: UInt64 = 0
+    public var mappedFile: UInt64 = 0
+    /// usage − inactive file, floored at 0 (the value behind kubectl top).
+    public var workingSet: UInt64 = 0
+    public var totalActiveFile: UInt64 = 0
+    public var totalInactiveFile: UInt64 = 0
+    public var fileDirty: UInt64 = 0
+    public var fileWriteback: UInt64 = 0
+    public var pgscan: UInt64 = 0
+    public var pgsteal: UInt64 = 0
+    public var workingsetRefaultFile: UInt64 = 0
+    public var workingsetRefaultAnon: UInt64 = 0
+    public var failcnt: UInt64 = 0
+    public var kernelUsage: UInt64 = 0
+    /// v1 memory.memsw.usage_in_bytes (memory + swap).
+    public var memswUsage: UInt64 = 0
+    /// This cgroup's own page faults (cAdvisor's `container_data`).
+    public var pgfault: UInt64 = 0
+    public var pgmajfault: UInt64 = 0
+    /// Including descendants (cAdvisor's `hierarchical_data`).
+    public var hierarchicalPgfault: UInt64 = 0
+    public var hierarchicalPgmajfault: UInt64 = 0
+    public var events = MemoryEvents()
+    /// Every key of memory.stat, in file order.
+    public var stat: [(key: String, value: UInt64)] = []
+    public var pressure: PressureStats?
+    public init() {}
+
+    public static func == (a: MemorySample, b: MemorySample) -> Bool {
+        a.usage == b.usage && a.maxUsage == b.maxUsage && a.cache == b.cache && a.rss == b.rss
+            && a.swap == b.swap && a.mappedFile == b.mappedFile && a.workingSet == b.workingSet
+            && a.totalActiveFile == b.totalActiveFile && a.totalInactiveFile == b.totalInactiveFile
+            && a.fileDirty == b.fileDirty && a.fileWriteback == b.fileWriteback && a.pgscan == b.pgscan
+            && a.pgsteal == b.pgsteal && a.workingsetRefaultFile == b.workingsetRefaultFile
+            && a.workingsetRefaultAnon == b.workingsetRefaultAnon && a.failcnt == b.failcnt
+            && a.kernelUsage == b.kernelUsage && a.memswUsage == b.memswUsage && a.pgfault == b.pgfault
+            && a.pgmajfault == b.pgmajfault && a.hierarchicalPgfault == b.hierarchicalPgfault
+            && a.hierarchicalPgmajfault == b.hierarchicalPgmajfault && a.events == b.events
+            && a.stat.elementsEqual(b.stat, by: { $0 == $1 }) && a.pressure == b.pressure
+    }
+}
+
+/// One block device's counters, keyed by cAdvisor's operation names (`Read`, `Write`, `Sync`,
+/// `Async`, `Discard`, `Total`, or `Count` for the io_cost tables).
+public struct DiskDeviceStats: Sendable, Equatable {
+    public var major: UInt32
+    public var minor: UInt32
+    public var stats: [String: UInt64]
+    public init(major: UInt32, minor: UInt32, stats: [String: UInt64]) {
+        self.major = major
+        self.minor = minor
+        self.stats = stats
+    }
+}
+
+/// A container's block I/O sample, in cAdvisor's tables.
+public struct DiskIOSample: Sendable, Equatable {
+    public var ioServiceBytes: [DiskDeviceStats] = []
+    public var ioServiced: [DiskDeviceStats] = []
+    public var ioCostUsage: [DiskDeviceStats] = []
+    public var ioCostWait: [DiskDeviceStats] = []
+    public var ioCostIndebt: [DiskDeviceStats] = []
+    public var ioCostIndelay: [DiskDeviceStats] = []
+    public var pressure: PressureStats?
+    public init() {}
+}
+
+/// pids.current and pids.max (0 when unlimited).
+public struct PidsSample: Sendable, Equatable {
+    public var current: UInt64 = 0
+    public var max: UInt64 = 0
+    public init() {}
+}
+
+/// One huge page size's usage.
+public struct HugetlbSample: Sendable, Equatable {
+    /// cAdvisor's key: "2Mi", "1Gi" (the kernel's "2MB", "1GB").
+    public var pageSize: String
+    public var usage: UInt64 = 0
+    public var maxUsage: UInt64 = 0
+    public var failcnt: UInt64 = 0
+    public init(pageSize: String) { self.pageSize = pageSize }
+}
+
+/// A file of the sample that could not be read or parsed; the rest of the sample is valid.
+public struct SampleFileError: Sendable, Equatable, CustomStringConvertible {
+    /// The kernel file's name (`memory.stat`).
+    public var file: String
+    /// What went wrong (`malformed content`, `number out of range`, ...).
+    public var reason: String
+    public var description: String { "\(file): \(reason)" }
+}
+
+/// Everything one housekeeping pass reads for one cgroup.
+public struct ContainerSample: Sendable, Equatable {
+    /// Wall-clock time of the read, nanoseconds since the Unix epoch.
+    public var timestampNanos: Int64 = 0
+    public var cpu = CPUSample()
+    public var memory = MemorySample()
+    public var diskIO = DiskIOSample()
+    public var pids = PidsSample()
+    public var hugetlb: [HugetlbSample] = []
+    /// Interfaces of the container's network namespace, filtered as cAdvisor does (no lo, veth*,
+    /// docker*, nerdctl*); empty for containers without their own namespace. Filled by the caller,
+    /// which knows the container's pid.
+    public var network: [NetInterfaceStats] = []
+    /// Files that failed; empty when the whole sample is good.
+    public var errors: [SampleFileError] = []
+    public init() {}
+}
+
+/// A cgroup's limits, in cAdvisor's units (the inputs of ContainerSpec).
+public struct CgroupSpec: Sendable, Equatable {
+    public var hasCPU = false
+    public var hasMemory = false
+    public var hasCPUSet = false
+    public var hasPids = false
+    public var hasDiskIO = false
+    public var hasHugetlb = false
+    /// CPU shares (v1 cpu.shares; v2 cpu.weight converted as cAdvisor does).
+    public var cpuShares: UInt64 = 0
+    /// CFS quota in microseconds; 0 when unlimited.
+    public var cpuQuota: UInt64 = 0
+    /// CFS period in microseconds.
+    public var cpuPeriod: UInt64 = 0
+    /// cpuset.cpus (v1) or cpuset.cpus.effective (v2), e.g. "0-3".
+    public var cpuMask: String = ""
+    public var memoryNodes: String = ""
+    /// memory.limit_in_bytes or memory.max (UInt64.max for "max").
+    public var memoryLimit: UInt64 = 0
+    /// memory.soft_limit_in_bytes (v1) or memory.min (v2).
+    public var memoryReservation: UInt64 = 0
+    /// memory.memsw.limit_in_bytes (v1) or memory.swap.max (v2).
+    public var memorySwapLimit: UInt64 = 0
+    /// v2 memory.low and memory.high.
+    public var memoryLow: UInt64 = 0
+    public var memoryHigh: UInt64 = 0
+    /// pids.max; 0 when unlimited.
+    public var pidsMax: UInt64 = 0
+    public var errors: [SampleFileError] = []
+    public init() {}
+}
