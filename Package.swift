@@ -26,6 +26,6 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
             ]
         ),
-        .testTarget(name: "NodeMetricsTests", dependencies: ["NodeMetrics", "CCgroupFast"]),
+        .testTarget(name: "NodeMetricsTests", dependencies: ["NodeMetrics", "CCgroupFast"], exclude: ["Fixtures"]),
     ]
 )

@@ -1,0 +1,43 @@
+import Foundation
+import Testing
+@testable import NodeMetrics
+
+/// Paths of the fixture trees next to this file.
+enum Fixtures {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().appendingPathComponent("Fixtures").path
+
+    static func path(_ relative: String) -> String { root + "/" + relative }
+
+    static func text(_ relative: String) throws -> String {
+        try String(contentsOfFile: path(relative), encoding: .utf8)
+    }
+
+    /// A v1 hierarchy whose controllers are the fixture's directories; `unified` adds a cgroup2 dir (hybrid).
+    static func v1Hierarchy(unified: String? = nil) throws -> CgroupHierarchy {
+        var mounts: [CgroupController: String] = [:]
+        for c in [CgroupController.cpu, .cpuacct, .cpuset, .memory, .blkio, .pids] { mounts[c] = path("v1/\(c.rawValue)") }
+        if let unified { mounts[.unified] = path(unified) }
+        return try CgroupHierarchy(layout: CgroupLayout(mode: unified == nil ? .v1 : .hybrid, mountPoints: mounts))
+    }
+
+    static func v2Hierarchy() throws -> CgroupHierarchy {
+        try CgroupHierarchy(layout: CgroupLayout(mode: .v2, mountPoints: [.unified: path("v2")]),
+                            hugePageSizesKB: [2048, 1_048_576])
+    }
+
+    static func number(_ relative: String) throws -> UInt64 {
+        try #require(UInt64(text(relative).trimmingCharacters(in: .whitespacesAndNewlines)))
+    }
+
+    /// The value of `key` in a flat keyed fixture file.
+    static func keyed(_ relative: String, _ key: String) throws -> UInt64 {
+        let line = try #require(text(relative).split(separator: "\n").first { $0.split(separator: " ").first.map(String.init) == key })
+        return try #require(UInt64(line.split(separator: " ")[1]))
+    }
+}
+
+/// The root of the package (for the built executable).
+enum Package {
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent().path
+}
