@@ -1,0 +1,219 @@
+/*
+ * Runs the C core under AddressSanitizer and UndefinedBehaviorSanitizer:
+ * every parser over every fixture file and over deterministic mutations of
+ * them (bit flips, truncations, long digit runs), each input in a buffer of
+ * exactly its size so any read past the end is caught; then whole-cgroup
+ * reads of the fixture trees, this host's cgroups and this host's /proc.
+ * Usage: core_check FIXTURES_DIR [MUTATIONS_PER_FILE]
+ */
+#include "CCgroupFast.h"
+
+#include <dirent.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+static unsigned long inputs;
+
+static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
+static uint64_t rng(void) {
+    rng_state ^= rng_state << 13;
+    rng_state ^= rng_state >> 7;
+    rng_state ^= rng_state << 17;
+    return rng_state;
+}
+
+/* Every parser over one input; the results are ignored: only memory safety is checked. */
+static void parse_all(const char *data, size_t len) {
+    char *buf = malloc(len ? len : 1); /* exact size: ASan flags any overread */
+    if (!buf) abort();
+    memcpy(buf, data, len);
+    static cgf_kv_list kv;
+    static cgf_io_table io;
+    static cgf_proc_stat ps;
+    static cgf_diskstats ds;
+    static cgf_net_dev nd;
+    static cgf_pid_status st;
+    static uint64_t list[CGF_MAX_CPUS];
+    cgf_psi psi;
+    cgf_loadavg la;
+    cgf_pid_stat pst;
+    uint64_t u;
+    int64_t i;
+    uint32_t n;
+    char text[CGF_CPUSET_MAX];
+    cgf_parse_single_u64(buf, len, 1, &u);
+    cgf_parse_single_u64(buf, len, 0, &u);
+    cgf_parse_single_i64(buf, len, &i);
+    cgf_parse_flat_keyed(buf, len, &kv);
+    cgf_parse_meminfo(buf, len, &kv);
+    cgf_parse_u64_list(buf, len, list, CGF_MAX_CPUS, &n);
+    cgf_parse_u64_list(buf, len, list, 2, &n);
+    cgf_parse_pressure(buf, len, &psi);
+    cgf_parse_line_text(buf, len, text, sizeof(text));
+    cgf_parse_line_text(buf, len, text, 4);
+    cgf_parse_blkio(buf, len, &io);
+    cgf_parse_io_stat(buf, len, &io);
+    cgf_parse_proc_stat(buf, len, &ps);
+    cgf_parse_loadavg(buf, len, &la);
+    cgf_parse_diskstats(buf, len, &ds);
+    cgf_parse_net_dev(buf, len, &nd);
+    cgf_parse_pid_stat(buf, len, &pst);
+    cgf_parse_pid_status(buf, len, &st);
+    const char *p = buf;
+    uint64_t fixed;
+    cgf_parse_fixed(&p, buf + len, 2, &fixed);
+    free(buf);
+    inputs++;
+}
+
+static void mutate_and_parse(const char *data, size_t len, int rounds) {
+    char *m = malloc(len + 64);
+    if (!m) abort();
+    for (int r = 0; r < rounds; r++) {
+        size_t mlen = len;
+        memcpy(m, data, len);
+        switch (rng() % 5) {
+        case 0: /* flip bytes */
+            for (int k = 0; k < 4 && mlen; k++) m[rng() % mlen] ^= (char)(1u << (rng() % 8));
+            break;
+        case 1: /* truncate anywhere */
+            mlen = mlen ? rng() % mlen : 0;
+            break;
+        case 2: /* a run of digits past 2^64 */
+            if (mlen) {
+                size_t at = rng() % mlen;
+                size_t run = 25 + rng() % 30;
+                if (at + run > len + 64) run = len + 64 - at;
+                memset(m + at, '9', run);
+                if (at + run > mlen) mlen = at + run;
+            }
+            break;
+        case 3: /* remove newlines */
+            for (size_t k = 0; k < mlen; k++) if (m[k] == '\n' && rng() % 2) m[k] = ' ';
+            break;
+        default: /* random garbage */
+            for (size_t k = 0; k < mlen; k++) if (rng() % 8 == 0) m[k] = (char)(rng() & 0xff);
+        }
+        parse_all(m, mlen);
+    }
+    free(m);
+}
+
+static void walk(const char *dir, int rounds) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char path[4096];
+        snprintf(path, sizeof(path), "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (stat(path, &st) != 0) continue;
+        if (S_ISDIR(st.st_mode)) {
+            walk(path, rounds);
+        } else if (S_ISREG(st.st_mode) && st.st_size < (1 << 20)) {
+            int fd = open(path, O_RDONLY);
+            if (fd < 0) continue;
+            char *data = malloc((size_t)st.st_size + 1);
+            ssize_t got = read(fd, data, (size_t)st.st_size);
+            close(fd);
+            if (got >= 0) {
+                parse_all(data, (size_t)got);
+                mutate_and_parse(data, (size_t)got, rounds);
+            }
+            free(data);
+        }
+    }
+    closedir(d);
+}
+
+static int sample_tree(cgf_mode mode, const char *const mounts[CGF_CTRL_COUNT], const char *const *names) {
+    static cgf_hierarchy h;
+    static cgf_cgroup cg;
+    static cgf_sample s;
+    static cgf_spec spec;
+    static char buf[64 * 1024];
+    const uint64_t huge[] = {2048, 1048576};
+    int opened = 0;
+    if (cgf_hierarchy_open(&h, mode, mounts, huge, 2) != CGF_OK) return 0;
+    for (int k = 0; names[k]; k++) {
+        for (int keep = 0; keep < 2; keep++) {
+            if (cgf_cgroup_open(&cg, &h, names[k], keep) == CGF_OK) {
+                opened++;
+                cgf_cgroup_read_sample(&cg, &s, buf, sizeof(buf));
+                cgf_cgroup_read_sample(&cg, &s, buf, 16); /* a buffer too small for most files */
+                cgf_cgroup_read_spec(&cg, &spec, buf, sizeof(buf));
+                inputs += 3;
+            }
+            cgf_cgroup_close(&cg);
+        }
+    }
+    cgf_hierarchy_close(&h);
+    return opened;
+}
+
+int main(int argc, char **argv) {
+    if (argc < 2) {
+        fprintf(stderr, "usage: %s FIXTURES_DIR [MUTATIONS_PER_FILE]\n", argv[0]);
+        return 2;
+    }
+    const char *fx = argv[1];
+    int rounds = argc > 2 ? atoi(argv[2]) : 200;
+    walk(fx, rounds);
+
+    char v1[7][4096], v2[4096], hy[4096];
+    const char *ctrls[] = {"cpu", "cpuacct", "cpuset", "memory", "blkio", "pids", "hugetlb"};
+    const char *m1[CGF_CTRL_COUNT] = {0}, *m2[CGF_CTRL_COUNT] = {0}, *mh[CGF_CTRL_COUNT] = {0};
+    for (int c = 0; c < 7; c++) {
+        snprintf(v1[c], sizeof(v1[c]), "%s/v1/%s", fx, ctrls[c]);
+        m1[c] = mh[c] = v1[c];
+    }
+    snprintf(v2, sizeof(v2), "%s/v2", fx);
+    snprintf(hy, sizeof(hy), "%s/hybrid-unified", fx);
+    m2[CGF_CTRL_UNIFIED] = v2;
+    mh[CGF_CTRL_UNIFIED] = hy;
+    const char *names[] = {"/", "/docker/abc", "/bad", "/flat", "/kubepods/burstable/pod1234/abc", "/nope",
+                           "/../x", "relative", "//docker/./abc", NULL};
+    int fixture_cgroups = sample_tree(CGF_MODE_V1, m1, names) + sample_tree(CGF_MODE_V2, m2, names) +
+                          sample_tree(CGF_MODE_HYBRID, mh, names);
+
+    /* This host's real cgroups (v1 hybrid here) and /proc. */
+    const char *live[CGF_CTRL_COUNT] = {"/sys/fs/cgroup/cpu", "/sys/fs/cgroup/cpuacct", "/sys/fs/cgroup/cpuset",
+                                        "/sys/fs/cgroup/memory", "/sys/fs/cgroup/blkio", "/sys/fs/cgroup/pids",
+                                        "/sys/fs/cgroup/hugetlb", "/sys/fs/cgroup/unified"};
+    const char *live_names[] = {"/", NULL};
+    int live_cgroups = sample_tree(CGF_MODE_HYBRID, live, live_names);
+    static cgf_procfs proc;
+    static cgf_proc_stat ps;
+    static cgf_kv_list kv;
+    static cgf_diskstats ds;
+    static cgf_net_dev nd;
+    static cgf_pid_status pst;
+    static char buf[256 * 1024];
+    cgf_loadavg la;
+    cgf_pid_stat pid;
+    int proc_ok = 0;
+    if (cgf_procfs_open(&proc, "/proc") == CGF_OK) {
+        proc_ok += cgf_procfs_read_stat(&proc, &ps, buf, sizeof(buf)) == CGF_OK;
+        proc_ok += cgf_procfs_read_meminfo(&proc, &kv, buf, sizeof(buf)) == CGF_OK;
+        proc_ok += cgf_procfs_read_vmstat(&proc, &kv, buf, sizeof(buf)) == CGF_OK;
+        proc_ok += cgf_procfs_read_loadavg(&proc, &la, buf, sizeof(buf)) == CGF_OK;
+        proc_ok += cgf_procfs_read_diskstats(&proc, &ds, buf, sizeof(buf)) == CGF_OK;
+        proc_ok += cgf_procfs_read_net_dev(&proc, 1, &nd, buf, sizeof(buf)) == CGF_OK;
+        proc_ok += cgf_procfs_read_pid_stat(&proc, getpid(), &pid, buf, sizeof(buf)) == CGF_OK;
+        proc_ok += cgf_procfs_read_pid_status(&proc, getpid(), &pst, buf, sizeof(buf)) == CGF_OK;
+        cgf_procfs_read_stat(&proc, &ps, buf, 8); /* too small: CGF_ETOOBIG, never an overflow */
+        cgf_procfs_close(&proc);
+    }
+    printf("core_check: %lu parser inputs, %d fixture cgroup opens, %d live cgroup opens, %d/8 procfs reads ok\n",
+           inputs, fixture_cgroups, live_cgroups, proc_ok);
+    if (fixture_cgroups < 10 || proc_ok != 8) {
+        fprintf(stderr, "core_check: expected the fixture cgroups and /proc to be readable\n");
+        return 1;
+    }
+    return 0;
+}

@@ -1,0 +1,19 @@
+#!/usr/bin/env bash
+# Installs what node-metrics needs to build on Debian 12: libsystemd-dev and libseccomp-dev.
+# The Swift 6.3 toolchain (with clang) is expected at /opt/swift or on PATH.
+set -euo pipefail
+packages=(libsystemd-dev libseccomp-dev)
+missing=()
+for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
+if [ ${#missing[@]} -eq 0 ]; then
+  echo "install-deps: ${packages[*]} already installed"
+  exit 0
+fi
+export DEBIAN_FRONTEND=noninteractive
+for attempt in 1 2 3 4 5 6; do
+  if apt-get update -q -o DPkg::Lock::Timeout=120; then break; fi
+  echo "install-deps: apt-get update failed (attempt $attempt), retrying" >&2
+  sleep $((attempt * 5))
+  [ "$attempt" -eq 6 ] && exit 1
+done
+apt-get install -y -q -o DPkg::Lock::Timeout=300 --no-install-recommends "${missing[@]}"

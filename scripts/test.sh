@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# The whole test run: dependencies, build, the C core under ASan+UBSan, then every Swift test
+# (fixture trees, live cgroups on this host, the sample command). Needs root for the live cgroups.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+export PATH="/opt/swift/usr/bin:$PATH"
+bash scripts/install-deps.sh
+swift build --build-tests
+bash scripts/sanitize-core.sh "${SANITIZE_MUTATIONS:-1000}"
+swift test --skip-build
