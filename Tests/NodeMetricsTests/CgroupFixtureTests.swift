@@ -187,3 +187,24 @@ import Testing
         #expect(spec.cpuShares == 262_144)
     }
 }
+
+/// Handles keep descriptors only while the budget has room, and give them back when released.
+@Suite struct DescriptorBudgetTests {
+    @Test func handlesPastTheBudgetReadByPath() throws {
+        let hierarchy = try Fixtures.v1Hierarchy()
+        let budget = DescriptorBudget(total: DescriptorBudget.perCgroupMaximum + 10)
+        var first: CgroupHandle? = try CgroupHandle(hierarchy: hierarchy, name: "/docker/abc", budget: budget)
+        let kept = try #require(first).openDescriptors
+        #expect(try #require(first).keepsDescriptors && kept >= 14)
+        #expect(budget.available == budget.total - kept)
+        let second = try CgroupHandle(hierarchy: hierarchy, name: "/docker/abc", budget: budget)
+        #expect(!second.keepsDescriptors && second.openDescriptors == 0)
+        let scratch = SampleScratch()
+        #expect(try second.sample(using: scratch).memory == (try #require(first).sample(using: scratch).memory))
+        first = nil
+        #expect(budget.available == budget.total)
+        #expect(throws: CgroupError.notFound(name: "/nope")) { try CgroupHandle(hierarchy: hierarchy, name: "/nope", budget: budget) }
+        #expect(budget.available == budget.total)
+        #expect(DescriptorBudget.fromProcessLimit().total > 1000)
+    }
+}

@@ -1,19 +1,40 @@
 import CCgroupFast
 
-/// One cgroup, opened in every hierarchy that has it. With `keepDescriptors` each of its sample
-/// files is opened once and read with pread from then on; reading the raw sample allocates nothing.
+/// One cgroup, opened in every hierarchy that has it. When it keeps descriptors, each of its
+/// sample files is opened once and read with pread from then on; reading the raw sample
+/// allocates nothing. Otherwise each read opens and closes the files.
 public final class CgroupHandle {
     /// The cgroup's absolute name (`/`, `/docker/<id>`).
     public let name: String
     public let hierarchy: CgroupHierarchy
     let raw: UnsafeMutablePointer<cgf_cgroup>
+    /// The budget this handle's kept descriptors are charged to, and how many.
+    private let budget: DescriptorBudget?
+    private let charged: Int
 
-    public init(hierarchy: CgroupHierarchy, name: String, keepDescriptors: Bool = true) throws(CgroupError) {
+    /// Opens `name`; keeps descriptors when `keepDescriptors` is set.
+    public convenience init(hierarchy: CgroupHierarchy, name: String, keepDescriptors: Bool = true) throws(CgroupError) {
+        try self.init(hierarchy: hierarchy, name: name, keepDescriptors: keepDescriptors, budget: nil)
+    }
+
+    /// Opens `name`, keeping descriptors only while `budget` has room for them; they return to the
+    /// budget when the handle goes away.
+    public convenience init(hierarchy: CgroupHierarchy, name: String, budget: DescriptorBudget) throws(CgroupError) {
+        let keep = budget.take(DescriptorBudget.perCgroupMaximum)
+        try self.init(hierarchy: hierarchy, name: name, keepDescriptors: keep, budget: keep ? budget : nil)
+    }
+
+    private init(hierarchy: CgroupHierarchy, name: String, keepDescriptors: Bool,
+                 budget: DescriptorBudget?) throws(CgroupError) {
         self.name = name
         self.hierarchy = hierarchy
         raw = .allocate(capacity: 1)
         raw.initialize(to: cgf_cgroup())
         let rc = cgf_cgroup_open(raw, hierarchy.raw, name, keepDescriptors ? 1 : 0)
+        // Charge what is really open; give the rest of the reservation back at once.
+        charged = Int(cgf_cgroup_fd_count(raw))
+        budget?.give(DescriptorBudget.perCgroupMaximum - charged)
+        self.budget = budget
         guard rc == Int32(CGF_OK) else {
             // deinit runs for a fully initialized instance and releases raw.
             switch rc {
@@ -27,7 +48,11 @@ public final class CgroupHandle {
     deinit {
         cgf_cgroup_close(raw)
         raw.deallocate()
+        budget?.give(charged)
     }
+
+    /// Whether this handle keeps its files open.
+    public var keepsDescriptors: Bool { raw.pointee.keep_fds != 0 }
 
     /// Descriptors this handle keeps open.
     public var openDescriptors: Int { Int(cgf_cgroup_fd_count(raw)) }
