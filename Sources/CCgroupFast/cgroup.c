@@ -282,6 +282,12 @@ int cgf_cgroup_fd_count(const cgf_cgroup *cg) {
     return n;
 }
 
+int cgf_cgroup_file_path(const cgf_cgroup *cg, int f, char *out, size_t cap) {
+    if (f < 0 || f >= CGF_F_COUNT || cg->file_name[f] == NULL) return -1;
+    if (join(out, cap, cg->rel, cg->file_name[f]) != CGF_OK) return -1;
+    return (int)sample_table(cg->hierarchy)[f].ctrl;
+}
+
 /* Reads a file of this cgroup: from the kept fd, or by path relative to the hierarchy. */
 static int read_file(const cgf_cgroup *cg, int fd, cgf_controller ctrl, const char *name, char *buf, size_t cap,
                      size_t *len) {

@@ -1,3 +1,4 @@
+import Foundation
 import Testing
 @testable import NodeMetrics
 
@@ -206,5 +207,17 @@ import Testing
         #expect(throws: CgroupError.notFound(name: "/nope")) { try CgroupHandle(hierarchy: hierarchy, name: "/nope", budget: budget) }
         #expect(budget.available == budget.total)
         #expect(DescriptorBudget.fromProcessLimit().total > 1000)
+    }
+}
+
+@Suite struct SampleFilePathTests {
+    @Test func pathsOfTheFilesASampleReads() throws {
+        let handle = try CgroupHandle(hierarchy: Fixtures.v1Hierarchy(unified: "hybrid-unified"), name: "/docker/abc")
+        let paths = handle.sampleFilePaths
+        #expect(paths.contains(Fixtures.path("v1/memory/docker/abc/memory.stat")))
+        #expect(paths.contains(Fixtures.path("v1/blkio/docker/abc/blkio.throttle.io_service_bytes_recursive")))
+        #expect(paths.contains(Fixtures.path("hybrid-unified/docker/abc/cpu.pressure")))
+        #expect(paths.count == handle.openDescriptors)
+        #expect(paths.allSatisfy { FileManager.default.fileExists(atPath: $0) })
     }
 }

@@ -254,6 +254,12 @@ void cgf_cgroup_close(cgf_cgroup *cg);
 int cgf_cgroup_fd_count(const cgf_cgroup *cg);
 
 /**
+ * The path of sample file f relative to its hierarchy's mount ("docker/abc/memory.stat") into out;
+ * returns the controller (cgf_controller) or -1 when the cgroup has no such file.
+ */
+int cgf_cgroup_file_path(const cgf_cgroup *cg, int f, char *out, size_t cap);
+
+/**
  * Reads one sample. buf/cap is scratch space for one file at a time (64 KiB is
  * ample for 1024 CPUs). Returns CGF_OK, CGF_EGONE when the cgroup vanished, or
  * CGF_EPARTIAL when some files failed (see out->status).

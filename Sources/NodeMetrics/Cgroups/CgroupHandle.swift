@@ -51,6 +51,17 @@ public final class CgroupHandle {
         budget?.give(charged)
     }
 
+    /// Absolute paths of the files a sample reads, hugetlb files aside (diagnostics, benchmarks).
+    public var sampleFilePaths: [String] {
+        var buffer = [CChar](repeating: 0, count: Int(CGF_PATH_MAX) + 64)
+        let mounts = Dictionary(uniqueKeysWithValues: hierarchy.layout.mountPoints.map { ($0.key.cIndex, $0.value) })
+        return (0..<Int32(CGF_F_COUNT.rawValue)).compactMap { f in
+            let controller = Int(cgf_cgroup_file_path(raw, f, &buffer, buffer.count))
+            guard controller >= 0, let mount = mounts[controller] else { return nil }
+            return mount + "/" + String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+
     /// Whether this handle keeps its files open.
     public var keepsDescriptors: Bool { raw.pointee.keep_fds != 0 }
 
