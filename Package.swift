@@ -10,6 +10,8 @@ let package = Package(
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.5.0"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
+        .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
     ],
     targets: [
         // C core: kernel files in, fixed C structs out. Links libsystemd and libseccomp.
@@ -18,7 +20,14 @@ let package = Package(
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("systemd"), .linkedLibrary("seccomp")]
         ),
-        .target(name: "NodeMetrics", dependencies: ["CCgroupFast"]),
+        .target(
+            name: "NodeMetrics",
+            dependencies: [
+                "CCgroupFast",
+                .product(name: "Logging", package: "swift-log"),
+                .product(name: "HeapModule", package: "swift-collections"),
+            ]
+        ),
         .executableTarget(
             name: "node-metrics",
             dependencies: [

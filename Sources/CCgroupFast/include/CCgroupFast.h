@@ -7,4 +7,5 @@
 #include "cgf_procfs.h"
 #include "cgf_system.h"
 #include "cgf_access.h"
+#include "cgf_inotify.h"
 #endif

@@ -76,12 +76,14 @@ public final class CgroupHandle {
     }
 
     /// Reads and converts one sample. Files that fail are listed in `errors`; the cgroup having
-    /// disappeared throws `.gone`.
-    public func sample(using scratch: SampleScratch) throws(CgroupError) -> ContainerSample {
+    /// disappeared throws `.gone`. Every key of memory.stat is kept only with `includeMemoryStat`
+    /// (the derived values are always there).
+    public func sample(using scratch: SampleScratch, includeMemoryStat: Bool = false) throws(CgroupError) -> ContainerSample {
         let rc = readRaw(into: scratch)
         if rc == Int32(CGF_EGONE) { throw .gone(name: name) }
         guard rc == Int32(CGF_OK) || rc == Int32(CGF_EPARTIAL) else { throw .failed(name: name, status: rc) }
-        return SampleConversion.sample(scratch.sample, handle: raw, mode: hierarchy.layout.mode)
+        return SampleConversion.sample(scratch.sample, handle: raw, mode: hierarchy.layout.mode,
+                                       includeMemoryStat: includeMemoryStat)
     }
 
     /// Reads the cgroup's limits.

@@ -3,7 +3,7 @@ import CCgroupFast
 /// Converts the C core's structs into the Swift value types, in cAdvisor's units and names.
 enum SampleConversion {
     static func sample(_ s: UnsafePointer<cgf_sample>, handle: UnsafePointer<cgf_cgroup>,
-                       mode: CgroupMode) -> ContainerSample {
+                       mode: CgroupMode, includeMemoryStat: Bool) -> ContainerSample {
         let c = s.pointee
         var out = ContainerSample()
         out.timestampNanos = c.timestamp_ns
@@ -52,7 +52,7 @@ enum SampleConversion {
         mem.events.max = m.events_max
         mem.events.oom = m.events_oom
         mem.events.oomKill = m.events_oom_kill
-        mem.stat = keyValues(cgf_sample_memory_stat(s))
+        if includeMemoryStat { mem.stat = keyValues(cgf_sample_memory_stat(s)) }
         mem.pressure = ok(CGF_F_MEMORY_PRESSURE) ? pressure(m.psi) : nil
         out.memory = mem
 
@@ -164,9 +164,9 @@ enum SampleConversion {
         var out: [DiskDeviceStats] = []
         for i in 0..<Int(table.pointee.count) {
             let values = cgf_io_values(rows + i)!
-            var stats: [String: UInt64] = [:]
-            for (slot, op) in slots where rows[i].present & (1 << UInt32(slot)) != 0 { stats[op] = values[slot] }
-            if !stats.isEmpty { out.append(DiskDeviceStats(major: rows[i].major, minor: rows[i].minor, stats: stats)) }
+            var device = DiskDeviceStats(major: rows[i].major, minor: rows[i].minor)
+            for (slot, op) in slots where rows[i].present & (1 << UInt32(slot)) != 0 { device[op] = values[slot] }
+            if device.present != 0 { out.append(device) }
         }
         return out
     }

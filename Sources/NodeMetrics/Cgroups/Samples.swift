@@ -85,7 +85,7 @@ public struct MemorySample: Sendable, Equatable {
     public var hierarchicalPgfault: UInt64 = 0
     public var hierarchicalPgmajfault: UInt64 = 0
     public var events = MemoryEvents()
-    /// Every key of memory.stat, in file order.
+    /// Every key of memory.stat, in file order (only when asked for: `sample(using:includeMemoryStat:)`).
     public var stat: [(key: String, value: UInt64)] = []
     public var pressure: PressureStats?
     public init() {}
@@ -104,16 +104,52 @@ public struct MemorySample: Sendable, Equatable {
     }
 }
 
-/// One block device's counters, keyed by cAdvisor's operation names (`Read`, `Write`, `Sync`,
-/// `Async`, `Discard`, `Total`, or `Count` for the io_cost tables).
+/// One block device's counters under cAdvisor's operation names (`Read`, `Write`, `Sync`, `Async`,
+/// `Discard`, `Total`, or `Count` for the io_cost tables). Stored inline: no heap per device.
 public struct DiskDeviceStats: Sendable, Equatable {
+    public static let operations = ["Read", "Write", "Sync", "Async", "Discard", "Total", "Count"]
     public var major: UInt32
     public var minor: UInt32
-    public var stats: [String: UInt64]
-    public init(major: UInt32, minor: UInt32, stats: [String: UInt64]) {
+    /// Bit i set: `values[i]` (operation `operations[i]`) was in the file.
+    public var present: UInt8 = 0
+    public var values: (UInt64, UInt64, UInt64, UInt64, UInt64, UInt64, UInt64) = (0, 0, 0, 0, 0, 0, 0)
+
+    public init(major: UInt32, minor: UInt32) {
         self.major = major
         self.minor = minor
-        self.stats = stats
+    }
+
+    public init(major: UInt32, minor: UInt32, stats: [String: UInt64]) {
+        self.init(major: major, minor: minor)
+        for (op, v) in stats { self[op] = v }
+    }
+
+    /// The value of an operation, nil when the file did not have it.
+    public subscript(op: String) -> UInt64? {
+        get {
+            guard let i = Self.operations.firstIndex(of: op), present & (1 << i) != 0 else { return nil }
+            return withUnsafeBytes(of: values) { $0.load(fromByteOffset: i * 8, as: UInt64.self) }
+        }
+        set {
+            guard let i = Self.operations.firstIndex(of: op) else { return }
+            if let newValue {
+                withUnsafeMutableBytes(of: &values) { $0.storeBytes(of: newValue, toByteOffset: i * 8, as: UInt64.self) }
+                present |= 1 << i
+            } else {
+                present &= ~(1 << i)
+            }
+        }
+    }
+
+    /// The present operations and values, as cAdvisor's `stats` map.
+    public var stats: [String: UInt64] {
+        var out: [String: UInt64] = [:]
+        for op in Self.operations { if let v = self[op] { out[op] = v } }
+        return out
+    }
+
+    public static func == (a: DiskDeviceStats, b: DiskDeviceStats) -> Bool {
+        a.major == b.major && a.minor == b.minor && a.stats == b.stats
     }
 }
 
