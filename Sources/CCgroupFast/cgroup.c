@@ -135,6 +135,7 @@ int cgf_hierarchy_open(cgf_hierarchy *h, cgf_mode mode, const char *const mount_
         h->root_fd[i] = open(mount_paths[i], O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         if (h->root_fd[i] >= 0) opened++;
     }
+    h->sample_mask = CGF_MASK_ALL;
     long ticks = sysconf(_SC_CLK_TCK);
     h->ns_per_tick = ticks > 0 ? 1000000000ull / (uint64_t)ticks : 10000000ull;
     for (uint32_t i = 0; i < hugepage_count && h->hugepage_count < CGF_MAX_HUGEPAGE_SIZES; i++) {
@@ -144,6 +145,8 @@ int cgf_hierarchy_open(cgf_hierarchy *h, cgf_mode mode, const char *const mount_
     }
     return opened > 0 ? CGF_OK : CGF_ENOENT;
 }
+
+void cgf_hierarchy_set_sample_mask(cgf_hierarchy *h, uint32_t mask) { h->sample_mask = mask; }
 
 void cgf_hierarchy_close(cgf_hierarchy *h) {
     for (int i = 0; i < CGF_CTRL_COUNT; i++) {
@@ -224,7 +227,7 @@ int cgf_cgroup_open(cgf_cgroup *cg, const cgf_hierarchy *h, const char *name, in
     char path[CGF_PATH_MAX + 64];
     for (int f = 0; f < CGF_F_COUNT; f++) {
         const file_def *d = &table[f];
-        if (d->name == NULL || !dir_has(cg, d->ctrl)) continue;
+        if (d->name == NULL || !dir_has(cg, d->ctrl) || !(h->sample_mask & (1u << f))) continue;
         const char *candidates[2] = {d->name, d->fallback};
         for (int k = 0; k < 2 && candidates[k] != NULL; k++) {
             if (join(path, sizeof(path), cg->rel, candidates[k]) != CGF_OK) break;
@@ -237,7 +240,7 @@ int cgf_cgroup_open(cgf_cgroup *cg, const cgf_hierarchy *h, const char *name, in
 
     cgf_controller hctrl = h->mode == CGF_MODE_V2 ? CGF_CTRL_UNIFIED : CGF_CTRL_HUGETLB;
     const char *const *suffix = h->mode == CGF_MODE_V2 ? v2_hugetlb_suffix : v1_hugetlb_suffix;
-    if (dir_has(cg, hctrl)) {
+    if (dir_has(cg, hctrl) && (h->sample_mask & CGF_MASK_HUGETLB)) {
         for (uint32_t i = 0; i < h->hugepage_count; i++) {
             for (int j = 0; j < 3; j++) {
                 if (join3(path, sizeof(path), cg->rel, h->hugepage_size[i], suffix[j]) != CGF_OK) continue;

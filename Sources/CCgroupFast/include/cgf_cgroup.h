@@ -214,7 +214,13 @@ typedef struct {
     uint64_t ns_per_tick;              /* 1e9 / sysconf(_SC_CLK_TCK) */
     uint32_t hugepage_count;
     char hugepage_size[CGF_MAX_HUGEPAGE_SIZES][CGF_HUGEPAGE_NAME_MAX];
+    uint32_t sample_mask;              /* bit f: sample file f is read; CGF_MASK_HUGETLB: hugetlb files */
 } cgf_hierarchy;
+
+/** The bit of sample_mask that enables the hugetlb files. */
+#define CGF_MASK_HUGETLB (1u << 31)
+/** Every sample file and hugetlb (the default after cgf_hierarchy_open). */
+#define CGF_MASK_ALL 0xFFFFFFFFu
 
 /** One cgroup, opened in every hierarchy that has it. */
 typedef struct {
@@ -237,6 +243,9 @@ typedef struct {
 int cgf_hierarchy_open(cgf_hierarchy *h, cgf_mode mode, const char *const mount_paths[CGF_CTRL_COUNT],
                        const uint64_t *hugepage_kb, uint32_t hugepage_count);
 void cgf_hierarchy_close(cgf_hierarchy *h);
+
+/** Chooses which files cgroups opened from now on read (metric kinds that are off cost nothing). */
+void cgf_hierarchy_set_sample_mask(cgf_hierarchy *h, uint32_t mask);
 
 /** The kernel's hugetlb file name for a page size ("2MB" for 2048 KiB). */
 int cgf_hugepage_name(uint64_t kb, char *out, size_t cap);

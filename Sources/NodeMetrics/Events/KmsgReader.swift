@@ -1,0 +1,69 @@
+import Foundation
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Reads new kernel log records from /dev/kmsg (starting at its end, as cAdvisor does) and turns
+/// OOM kills into events. Runs on its own thread; `stop()` ends it within half a second.
+public final class KmsgReader: @unchecked Sendable {
+    // @unchecked: `running` is only read by the reader thread and written under `lock`.
+    private let path: String
+    private let onOOM: @Sendable (OOMInstance) -> Void
+    private let lock = NSLock()
+    private var running = false
+    private var thread: Thread?
+
+    public init(path: String = "/dev/kmsg", onOOM: @escaping @Sendable (OOMInstance) -> Void) {
+        self.path = path
+        self.onOOM = onOOM
+    }
+
+    /// Opens the log; false when it cannot be read (no /dev/kmsg in the container, no permission).
+    @discardableResult
+    public func start() -> Bool {
+        let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
+        guard fd >= 0 else { return false }
+        lseek(fd, 0, SEEK_END)
+        lock.withLock { running = true }
+        let t = Thread { [self] in
+            self.loop(fd)
+            close(fd)
+        }
+        t.name = "node-metrics-kmsg"
+        thread = t
+        t.start()
+        return true
+    }
+
+    public func stop() { lock.withLock { running = false } }
+
+    private var isRunning: Bool { lock.withLock { running } }
+
+    private func loop(_ fd: Int32) {
+        var parser = OOMParser()
+        var buffer = [UInt8](repeating: 0, count: 8192)
+        while isRunning {
+            var pfd = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+            guard poll(&pfd, 1, 500) > 0 else { continue }
+            while true {
+                let n = buffer.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+                if n < 0 && errno == EPIPE { continue } // records were overwritten: go on with the next
+                if n <= 0 { break }
+                let text = String(decoding: buffer[0..<n], as: UTF8.self)
+                guard let record = KmsgRecord(Substring(text)) else { continue }
+                if let oom = parser.feed(record.message, timestampNanos: Self.wallClock(monotonicMicros: record.monotonicMicros)) {
+                    onOOM(oom)
+                }
+            }
+        }
+    }
+
+    /// Converts a kmsg timestamp (µs of the monotonic clock) to wall-clock nanoseconds.
+    static func wallClock(monotonicMicros: UInt64) -> Int64 {
+        var real = timespec(), mono = timespec()
+        clock_gettime(CLOCK_REALTIME, &real)
+        clock_gettime(CLOCK_MONOTONIC, &mono)
+        let offset = (Int64(real.tv_sec) - Int64(mono.tv_sec)) * 1_000_000_000 + Int64(real.tv_nsec - mono.tv_nsec)
+        return offset + Int64(monotonicMicros) * 1000
+    }
+}

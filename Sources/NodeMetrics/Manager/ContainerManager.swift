@@ -1,0 +1,241 @@
+import Foundation
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The engine: discovers containers, samples every one of them on one housekeeping thread with
+/// dynamic intervals, keeps their history in the store, records events, and refreshes machine info.
+/// Readers (APIs) use `store`, `events` and `machineInfo` from any thread.
+public final class ContainerManager: @unchecked Sendable {
+    // @unchecked: the mutable sampling state below is touched only by the housekeeping thread;
+    // what other threads read is in Sendable stores or behind `shared`.
+    public let configuration: ManagerConfiguration
+    public let layout: CgroupLayout
+    public let store: ContainerStore
+    public let events: EventStore
+    private let logger: Logger
+    private let hierarchy: CgroupHierarchy
+    private let budget: DescriptorBudget
+
+    struct Shared {
+        var running = false
+        var machineInfo = MachineInfo()
+        var discoveryFailure: String?
+        var rescans = 0
+        var overflows = 0
+        var watchCount = 0
+    }
+    private let shared = Mutex(Shared())
+    private var thread: Thread?
+    private var kmsg: KmsgReader?
+    private let stopped = DispatchSemaphore(value: 0)
+
+    // Housekeeping-thread state.
+    private var discovery: CgroupDiscovery
+    private var queue: HousekeepingQueue
+    private var handles: [String: CgroupHandle] = [:]
+    private var previous: [String: ContainerSample] = [:]
+    private let scratch = SampleScratch()
+    private var procfs: Procfs?
+
+    public init(configuration: ManagerConfiguration, logger: Logger = Logger(label: "node-metrics.manager")) throws {
+        self.configuration = configuration
+        self.logger = logger
+        layout = try configuration.layout ?? CgroupLayout.detect()
+        hierarchy = try CgroupHierarchy(layout: layout, hugePageSizesKB: HugePages.sizesKB(paths: configuration.paths))
+        hierarchy.restrict(to: configuration.metricKinds)
+        budget = configuration.descriptorBudget ?? DescriptorBudget.fromProcessLimit()
+        store = ContainerStore(limits: configuration.storage)
+        events = EventStore(retention: configuration.eventRetention)
+        discovery = CgroupDiscovery(layout: layout, filter: configuration.filter, logger: logger)
+        queue = HousekeepingQueue(policy: configuration.housekeeping)
+        procfs = try? Procfs(paths: configuration.paths)
+    }
+
+    /// The latest machine info (refreshed every `machineInfoInterval`).
+    public var machineInfo: MachineInfo { shared.withLock { $0.machineInfo } }
+
+    /// Discovery counters: rescans, inotify overflows, watches held, and why inotify is off (if it is).
+    public var discoveryStatus: (rescans: Int, overflows: Int, watches: Int, failure: String?) {
+        shared.withLock { ($0.rescans, $0.overflows, $0.watchCount, $0.discoveryFailure) }
+    }
+
+    /// Starts discovery, housekeeping and the kernel log reader.
+    public func start() {
+        let alreadyRunning = shared.withLock { s -> Bool in
+            defer { s.running = true }
+            return s.running
+        }
+        guard !alreadyRunning else { return }
+        refreshMachineInfo()
+        if configuration.metricKinds.contains(.oomEvent), let path = configuration.kmsgPath {
+            let reader = KmsgReader(path: path) { [weak self] oom in self?.recordOOM(oom) }
+            if !reader.start() { logger.warning("cannot read \(path): no OOM events") }
+            kmsg = reader
+        }
+        let t = Thread { [self] in
+            self.run()
+            self.stopped.signal()
+        }
+        t.name = "node-metrics-housekeeping"
+        thread = t
+        t.start()
+    }
+
+    /// Stops and waits for the housekeeping thread.
+    public func stop() {
+        let wasRunning = shared.withLock { s -> Bool in
+            defer { s.running = false }
+            return s.running
+        }
+        kmsg?.stop()
+        if wasRunning && thread != nil { stopped.wait() }
+        thread = nil
+    }
+
+    private var isRunning: Bool { shared.withLock { $0.running } }
+
+    static func monotonicNow() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    // MARK: housekeeping thread
+
+    private func run() {
+        apply(discovery.start())
+        let rescanEvery = configuration.globalHousekeepingInterval.nanoseconds
+        let machineEvery = configuration.machineInfoInterval.nanoseconds
+        var nextRescan = Self.monotonicNow() + rescanEvery
+        var nextMachineInfo = Self.monotonicNow() + machineEvery
+        publishDiscoveryStatus()
+        while isRunning {
+            var now = Self.monotonicNow()
+            let wake = min(queue.nextDue() ?? now + 1_000_000_000, nextRescan, now + 500_000_000)
+            let timeoutMs = Int32(max(0, (wake - now + 999_999) / 1_000_000))
+            apply(discovery.poll(timeoutMs: timeoutMs))
+            now = Self.monotonicNow()
+            if now >= nextRescan {
+                apply(discovery.rescan())
+                nextRescan = now + rescanEvery
+            }
+            var sampled = 0
+            while let name = queue.popDue(now: now) {
+                sample(name, now: now)
+                sampled += 1
+                if sampled % 64 == 0 { apply(discovery.poll(timeoutMs: 0)) } // keep discovery prompt
+            }
+            if now >= nextMachineInfo {
+                refreshMachineInfo()
+                nextMachineInfo = now + machineEvery
+            }
+            publishDiscoveryStatus()
+        }
+        handles.removeAll()
+    }
+
+    private func publishDiscoveryStatus() {
+        let (r, o, w, f) = (discovery.rescans, discovery.overflows, discovery.watchCount, discovery.inotifyFailure)
+        shared.withLock { s in
+            s.rescans = r
+            s.overflows = o
+            s.watchCount = w
+            s.discoveryFailure = f
+        }
+    }
+
+    private func apply(_ changes: [ContainerChange]) {
+        for change in changes {
+            switch change {
+            case .added(let name): addContainer(name)
+            case .removed(let name): removeContainer(name)
+            }
+        }
+    }
+
+    private func addContainer(_ name: String) {
+        guard handles[name] == nil else { return }
+        let handle: CgroupHandle
+        do {
+            handle = try CgroupHandle(hierarchy: hierarchy, name: name, budget: budget)
+        } catch {
+            logger.debug("cannot open cgroup", metadata: ["name": "\(name)", "error": "\(error)"])
+            return
+        }
+        let spec = (try? handle.spec(using: scratch)) ?? CgroupSpec()
+        let created = creationTime(name)
+        handles[name] = handle
+        store.add(name, spec: spec, creationTimeNanos: created)
+        events.add(ContainerEvent(containerName: name, timestampNanos: created, type: .containerCreation))
+        if !(name == "/" && configuration.disableRootCgroupStats) {
+            queue.add(name, due: Self.monotonicNow())
+        }
+    }
+
+    private func removeContainer(_ name: String) {
+        guard handles.removeValue(forKey: name) != nil else { return }
+        queue.remove(name)
+        previous[name] = nil
+        store.remove(name)
+        events.add(ContainerEvent(containerName: name, timestampNanos: Int64(Date().timeIntervalSince1970 * 1e9),
+                                  type: .containerDeletion))
+    }
+
+    /// cAdvisor's creation time: the oldest modification time of the cgroup's directories.
+    private func creationTime(_ name: String) -> Int64 {
+        var oldest = Int64.max
+        for root in discovery.roots {
+            var st = stat()
+            if stat(name == "/" ? root : root + name, &st) == 0 {
+                oldest = min(oldest, Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+            }
+        }
+        return oldest == Int64.max ? Int64(Date().timeIntervalSince1970 * 1e9) : oldest
+    }
+
+    private func sample(_ name: String, now: Int64) {
+        guard let handle = handles[name] else { return }
+        var s: ContainerSample
+        do {
+            s = try handle.sample(using: scratch)
+        } catch .gone {
+            removeContainer(name) // removed mid-read: drop it cleanly; discovery agrees later
+            return
+        } catch {
+            logger.warning("sampling failed", metadata: ["name": "\(name)", "error": "\(error)"])
+            queue.completed(name, at: now, changed: true)
+            return
+        }
+        if name == "/" && configuration.metricKinds.contains(.network) {
+            s.network = (try? procfs?.netDev(pid: 1).filter(\.isContainerInterface)) ?? []
+        }
+        let changed = previous[name].map { !Self.sameStats(s, $0) } ?? true
+        previous[name] = s
+        store.append(name, sample: s)
+        queue.completed(name, at: now, changed: changed)
+    }
+
+    /// cAdvisor's StatsEq: everything but the timestamp.
+    static func sameStats(_ a: ContainerSample, _ b: ContainerSample) -> Bool {
+        var a = a
+        a.timestampNanos = b.timestampNanos
+        return a == b
+    }
+
+    private func refreshMachineInfo() {
+        let info = MachineInfo.read(paths: configuration.paths)
+        shared.withLock { $0.machineInfo = info }
+    }
+
+    private func recordOOM(_ oom: OOMInstance) {
+        events.add(ContainerEvent(containerName: oom.containerName, timestampNanos: oom.timestampNanos, type: .oom,
+                                  constraint: oom.constraint))
+        events.add(ContainerEvent(containerName: oom.victimContainerName, timestampNanos: oom.timestampNanos,
+                                  type: .oomKill, pid: oom.pid, processName: oom.processName, constraint: oom.constraint))
+        store.recordOOM(oom.containerName)
+    }
+
+}

@@ -1,0 +1,110 @@
+import Synchronization
+
+/// What the store keeps about one container, as readers see it: an immutable snapshot.
+public struct ContainerSnapshot: Sendable {
+    public var name: String
+    public var spec: CgroupSpec
+    /// Nanoseconds since the epoch.
+    public var creationTimeNanos: Int64
+    /// Oldest first.
+    public var samples: [ContainerSample]
+    public var derived: DerivedStats
+    public var oomEvents: UInt64
+}
+
+/// The in-memory history: per container a ring of samples bounded by `storage_duration` and a count,
+/// and the summary state. The sampler appends; readers take snapshots. Each container has its own
+/// lock, held only to append or copy, so readers never wait on sampling and never see half a sample.
+public final class ContainerStore: Sendable {
+    /// Bounds of every container's ring.
+    public struct Limits: Sendable {
+        /// Nanoseconds (`storage_duration`, default 2 m).
+        public var maxAge: Int64
+        public var maxCount: Int
+        public init(maxAge: Duration = .seconds(120), maxCount: Int = 512) {
+            self.maxAge = maxAge.nanoseconds
+            self.maxCount = maxCount
+        }
+    }
+
+    final class Record: Sendable {
+        struct State {
+            var spec: CgroupSpec
+            var ring: SampleRing<ContainerSample>
+            var summary = SummaryBuilder()
+            var oomEvents: UInt64 = 0
+        }
+        let name: String
+        let creationTimeNanos: Int64
+        let state: Mutex<State>
+
+        init(name: String, spec: CgroupSpec, creationTimeNanos: Int64, limits: Limits) {
+            self.name = name
+            self.creationTimeNanos = creationTimeNanos
+            state = Mutex(State(spec: spec, ring: SampleRing(capacity: limits.maxCount, maxAge: limits.maxAge,
+                                                              timestamp: { $0.timestampNanos })))
+        }
+    }
+
+    public let limits: Limits
+    private let records = Mutex<[String: Record]>([:])
+
+    public init(limits: Limits = Limits()) { self.limits = limits }
+
+    /// Starts keeping a container (no-op when known).
+    public func add(_ name: String, spec: CgroupSpec, creationTimeNanos: Int64) {
+        records.withLock { r in
+            if r[name] == nil {
+                r[name] = Record(name: name, spec: spec, creationTimeNanos: creationTimeNanos, limits: limits)
+            }
+        }
+    }
+
+    public func remove(_ name: String) {
+        _ = records.withLock { $0.removeValue(forKey: name) }
+    }
+
+    private func record(_ name: String) -> Record? { records.withLock { $0[name] } }
+
+    /// Appends a sample; its memory.stat key list is not kept (the derived values are).
+    public func append(_ name: String, sample: ContainerSample) {
+        guard let record = record(name) else { return }
+        var s = sample
+        s.memory.stat = []
+        record.state.withLock { state in
+            state.ring.append(s)
+            state.summary.add(timestamp: s.timestampNanos, cpuTotal: s.cpu.usage.total, workingSet: s.memory.workingSet)
+        }
+    }
+
+    /// Counts an OOM event of the container (container_oom_events_total).
+    public func recordOOM(_ name: String) {
+        record(name)?.state.withLock { $0.oomEvents += 1 }
+    }
+
+    public func updateSpec(_ name: String, spec: CgroupSpec) {
+        record(name)?.state.withLock { $0.spec = spec }
+    }
+
+    /// The names of all containers, sorted.
+    public var names: [String] { records.withLock { Array($0.keys) }.sorted() }
+
+    public var count: Int { records.withLock { $0.count } }
+
+    public func contains(_ name: String) -> Bool { record(name) != nil }
+
+    /// The newest sample of a container.
+    public func latest(_ name: String) -> ContainerSample? {
+        record(name)?.state.withLock { $0.ring.newest }
+    }
+
+    /// A container's spec and newest `count` samples (all when nil), optionally within [start, end].
+    public func snapshot(_ name: String, count: Int? = nil, start: Int64? = nil, end: Int64? = nil) -> ContainerSnapshot? {
+        guard let record = record(name) else { return nil }
+        return record.state.withLock { s in
+            ContainerSnapshot(name: record.name, spec: s.spec, creationTimeNanos: record.creationTimeNanos,
+                              samples: s.ring.elements(limit: count, start: start, end: end),
+                              derived: s.summary.derived, oomEvents: s.oomEvents)
+        }
+    }
+}

@@ -1,0 +1,53 @@
+/// A fixed-capacity ring of samples, oldest first, bounded by a count and by age. Memory stays flat
+/// once it is full: the storage is allocated once and slots are overwritten.
+public struct SampleRing<Element> {
+    private var storage: [Element?]
+    private var head = 0            // index of the oldest element
+    public private(set) var count = 0
+    public let capacity: Int
+    /// Elements older than this (nanoseconds, relative to the newest) are dropped.
+    public let maxAge: Int64
+    private let timestamp: (Element) -> Int64
+
+    public init(capacity: Int, maxAge: Int64, timestamp: @escaping (Element) -> Int64) {
+        self.capacity = max(1, capacity)
+        self.maxAge = maxAge
+        self.timestamp = timestamp
+        storage = Array(repeating: nil, count: self.capacity)
+    }
+
+    /// Appends, overwriting the oldest when full, then drops what is older than `maxAge`.
+    public mutating func append(_ element: Element) {
+        let slot = (head + count) % capacity
+        storage[slot] = element
+        if count == capacity {
+            head = (head + 1) % capacity
+        } else {
+            count += 1
+        }
+        let newest = timestamp(element)
+        while count > 1, let oldest = storage[head], newest - timestamp(oldest) > maxAge {
+            storage[head] = nil
+            head = (head + 1) % capacity
+            count -= 1
+        }
+    }
+
+    public var newest: Element? { count == 0 ? nil : storage[(head + count - 1) % capacity] }
+
+    /// The newest `limit` elements (all when nil) in time order, optionally within [start, end].
+    public func elements(limit: Int? = nil, start: Int64? = nil, end: Int64? = nil) -> [Element] {
+        var out: [Element] = []
+        out.reserveCapacity(Swift.min(count, limit ?? count))
+        var i = count - 1
+        while i >= 0, out.count < (limit ?? Int.max) {
+            if let e = storage[(head + i) % capacity] {
+                let t = timestamp(e)
+                if let start, t < start { break }
+                if end == nil || t <= end! { out.append(e) }
+            }
+            i -= 1
+        }
+        return out.reversed()
+    }
+}
