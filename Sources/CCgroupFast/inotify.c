@@ -26,6 +26,10 @@ int cgf_inotify_unwatch(int ifd, int wd) { return inotify_rm_watch(ifd, wd) < 0 
 /* Adds an event, cancelling a pending creation of the same directory (order is kept: a removal
    of an older directory of that name followed by a new creation must stay in that order). */
 static void add_event(cgf_dir_batch *out, int32_t wd, int32_t kind, const char *name, size_t len) {
+    if (kind == CGF_WATCH_GONE) { /* IN_DELETE_SELF and IN_IGNORED of one watch: report it once */
+        for (uint32_t i = 0; i < out->count; i++)
+            if (out->events[i].wd == wd && out->events[i].kind == CGF_WATCH_GONE) return;
+    }
     if (kind == CGF_DIR_REMOVED) {
         for (uint32_t i = out->count; i-- > 0;) {
             cgf_dir_event *e = &out->events[i];
@@ -38,8 +42,8 @@ static void add_event(cgf_dir_batch *out, int32_t wd, int32_t kind, const char *
             }
         }
     }
-    if (out->count >= CGF_INOTIFY_MAX_EVENTS) {
-        out->overflow = 1; /* the caller rescans */
+    if (out->count >= CGF_INOTIFY_MAX_EVENTS) { /* cannot happen with the bounded reads; be safe */
+        out->overflow = 1;
         return;
     }
     cgf_dir_event *e = &out->events[out->count++];
@@ -60,7 +64,13 @@ int cgf_inotify_read_batch(int ifd, int timeout_ms, cgf_dir_batch *out, char *bu
     if (ready < 0) return errno == EINTR ? 0 : -errno;
     if (ready == 0) return 0;
     for (;;) {
-        ssize_t n = read(ifd, buf, cap);
+        /* Read no more than the batch can take: every event is at least one header long, so a read
+           of (free slots x header) bytes cannot overfill it. What is left stays queued for the next
+           call; only the kernel's own IN_Q_OVERFLOW means events were lost. */
+        size_t room = (size_t)(CGF_INOTIFY_MAX_EVENTS - out->count) * sizeof(struct inotify_event);
+        size_t want = room < cap ? room : cap;
+        if (want < sizeof(struct inotify_event) + CGF_INOTIFY_NAME_MAX) break;
+        ssize_t n = read(ifd, buf, want);
         if (n < 0) {
             if (errno == EINTR) continue;
             if (errno == EAGAIN) break;

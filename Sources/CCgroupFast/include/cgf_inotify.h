@@ -32,7 +32,7 @@ typedef struct {
 /** One batch of coalesced events. */
 typedef struct {
     uint32_t count;
-    uint8_t overflow;        /* IN_Q_OVERFLOW, or more events than the batch holds: rescan */
+    uint8_t overflow;        /* IN_Q_OVERFLOW: the kernel dropped events; rescan */
     uint32_t raw_events;     /* kernel events read, before coalescing */
     uint32_t cancelled;      /* created-then-removed pairs dropped by coalescing */
     cgf_dir_event events[CGF_INOTIFY_MAX_EVENTS];
@@ -50,8 +50,8 @@ int cgf_inotify_unwatch(int ifd, int wd);
 
 /**
  * Waits up to timeout_ms (-1: forever, 0: not at all) for events, then reads
- * every event that is queued into out, coalescing a directory created and
- * removed within the batch. buf/cap is the read buffer (64 KiB is plenty).
+ * queued events into out (as many as the batch can hold; the rest stay queued),
+ * coalescing a directory created and removed within the batch. buf/cap is the read buffer (64 KiB is plenty).
  * Returns the number of events in out, or a negative errno.
  */
 int cgf_inotify_read_batch(int ifd, int timeout_ms, cgf_dir_batch *out, char *buf, size_t cap);

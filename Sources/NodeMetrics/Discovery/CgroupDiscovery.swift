@@ -14,7 +14,7 @@ public final class CgroupDiscovery {
     public let roots: [String]
     public let filter: ContainerFilter
     private let logger: Logger
-    private var inotifyFD: Int32 = -1
+    private(set) var inotifyFD: Int32 = -1
     /// Watch descriptor -> (root index, cgroup name).
     private var watches: [Int32: (root: Int, name: String)] = [:]
     /// Per root, the names watched there (for removals of whole subtrees).
@@ -97,10 +97,12 @@ public final class CgroupDiscovery {
                         addTree(root: parent.root, name: child, into: &changes)
                     case Int(CGF_DIR_REMOVED.rawValue):
                         removeTree(root: parent.root, name: child, into: &changes)
-                    default: // the watched directory itself is gone
+                    default:
+                        // The watched directory itself is gone; its removal is reported by its parent
+                        // (or, for a hierarchy root, found by the next rescan). Only the watch goes.
                         watches[e.wd] = nil
                         if watchedNames[parent.root][parent.name] == e.wd {
-                            watchedNames[parent.root][parent.name] = nil
+                            watchedNames[parent.root][parent.name] = -1
                         }
                     }
                 }

@@ -1,0 +1,135 @@
+import Foundation
+import Testing
+@testable import NodeMetrics
+
+/// The manager on this host's real cgroups.
+@Suite(.serialized) struct ManagerTests {
+    func waitFor(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while !condition() && Date() < deadline { usleep(20_000) }
+        return condition()
+    }
+
+    func configuration(kinds: MetricKinds = .defaults) -> ManagerConfiguration {
+        var c = ManagerConfiguration()
+        c.housekeeping = HousekeepingPolicy(interval: .milliseconds(100), maxInterval: .seconds(1), dynamic: true)
+        c.metricKinds = kinds
+        return c
+    }
+
+    @Test func findsSamplesAndForgetsALiveContainer() throws {
+        let manager = try ContainerManager(configuration: configuration())
+        manager.start()
+        defer { manager.stop() }
+        #expect(waitFor { manager.store.contains("/") && (manager.store.snapshot("/")?.samples.count ?? 0) >= 2 })
+        let root = try #require(manager.store.latest("/"))
+        #expect(root.cpu.usage.total > 0 && root.memory.usage > 0)
+        #expect(!root.network.isEmpty, "the root container has the host's network")
+
+        let cg = try LiveCgroup(layout: manager.layout)
+        var destroyed = false
+        defer { if !destroyed { cg.destroy() } }
+        try cg.run("while :; do :; done")
+        #expect(waitFor { (manager.store.snapshot(cg.name)?.samples.count ?? 0) >= 3 })
+        let samples = try #require(manager.store.snapshot(cg.name)).samples
+        #expect(samples.last!.cpu.usage.total > samples.first!.cpu.usage.total, "a busy container's CPU moves")
+        var creations = EventFilter()
+        creations.types = [.containerCreation]
+        creations.containerName = cg.name
+        #expect(manager.events.query(creations).count == 1)
+
+        cg.destroy()
+        destroyed = true
+        #expect(waitFor { !manager.store.contains(cg.name) })
+        var deletions = EventFilter()
+        deletions.types = [.containerDeletion]
+        deletions.containerName = cg.name
+        #expect(manager.events.query(deletions).count == 1, "deleted once, whether housekeeping or discovery saw it first")
+    }
+
+    @Test func disabledKindsAreNotRead() throws {
+        let manager = try ContainerManager(configuration: configuration(kinds: MetricKinds(enabled: [.memory])))
+        manager.start()
+        defer { manager.stop() }
+        #expect(waitFor { manager.store.latest("/") != nil })
+        let s = try #require(manager.store.latest("/"))
+        #expect(s.memory.usage > 0)
+        #expect(s.cpu.usage.total == 0 && s.cpu.usage.perCPU.isEmpty, "cpu files are not opened")
+        #expect(s.network.isEmpty && s.cpu.pressure == nil)
+        #expect(s.errors.isEmpty)
+    }
+
+    @Test func metricKindFlags() throws {
+        #expect(try MetricKinds.parse(enable: "", disable: nil) == .defaults)
+        #expect(MetricKinds.defaults.contains(.cpu) && !MetricKinds.defaults.contains(.tcp))
+        #expect(try MetricKinds.parse(enable: "cpu,memory", disable: "cpu").enabled == [.cpu, .memory])
+        #expect(try MetricKinds.parse(enable: "", disable: "").enabled.count == 22)
+        #expect(throws: MetricKinds.UnknownKind(flag: "disable_metrics", kind: "bogus")) {
+            try MetricKinds.parse(enable: "", disable: "cpu,bogus")
+        }
+    }
+
+    @Test func aRealOOMKillBecomesEvents() throws {
+        var c = configuration()
+        c.metricKinds = .defaults
+        let manager = try ContainerManager(configuration: c)
+        manager.start()
+        defer { manager.stop() }
+        let cg = try LiveCgroup(layout: manager.layout)
+        defer { cg.destroy() }
+        try cg.set(.memory, "memory.limit_in_bytes", "33554432")
+        try? cg.set(.memory, "memory.memsw.limit_in_bytes", "33554432")
+        #expect(waitFor { manager.store.contains(cg.name) })
+        usleep(600_000) // the kmsg reader is at the end of the log
+        let p = try cg.run(#"x=$(head -c 200000000 /dev/zero | tr "\\0" a); sleep 1"#)
+        p.waitUntilExit()
+        var f = EventFilter()
+        f.types = [.oomKill]
+        f.containerName = cg.name
+        #expect(waitFor(10) { !manager.events.query(f).isEmpty }, "the kernel killed the shell and logged it")
+        let kill = try #require(manager.events.query(f).last)
+        #expect(kill.pid != nil && kill.processName != nil)
+        f.types = [.oom]
+        #expect(!manager.events.query(f).isEmpty)
+        #expect((manager.store.snapshot(cg.name)?.oomEvents ?? 0) >= 1)
+    }
+
+    @Test func machineInfoMatchesProcAndSys() throws {
+        let m = MachineInfo.read(paths: HostPaths())
+        #expect(m.numCores == ProcessInfo.processInfo.activeProcessorCount)
+        #expect(m.numPhysicalCores >= 1 && m.numPhysicalCores <= m.numCores && m.numSockets >= 1)
+        let memTotal = try #require(String(contentsOfFile: "/proc/meminfo", encoding: .utf8).split(separator: "\n")
+            .first { $0.hasPrefix("MemTotal:") }?.split(separator: " ").dropFirst().first.flatMap { UInt64($0) })
+        #expect(m.memoryCapacity == memTotal * 1024)
+        #expect(m.cpuFrequencyKHz > 0)
+        #expect(m.bootID == (try String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(!m.filesystems.isEmpty && m.filesystems.allSatisfy { $0.capacity > 0 && $0.device.hasPrefix("/dev/") })
+        for (key, disk) in m.diskMap {
+            #expect(key == "\(disk.major):\(disk.minor)")
+            #expect(!disk.name.hasPrefix("loop"))
+            #expect((try? String(contentsOfFile: "/sys/block/\(disk.name)/dev", encoding: .utf8))?
+                .trimmingCharacters(in: .whitespacesAndNewlines) == key)
+        }
+        #expect(!m.networkDevices.contains { $0.name == "lo" })
+        for dev in m.networkDevices {
+            #expect(dev.macAddress == (try String(contentsOfFile: "/sys/class/net/\(dev.name)/address", encoding: .utf8)
+                .trimmingCharacters(in: .whitespacesAndNewlines)))
+        }
+        let threads = m.topology.flatMap { $0.cores.flatMap(\.threadIDs) }
+        #expect(threads.sorted() == Array(0..<m.numCores))
+        #expect(m.topology.allSatisfy { $0.memory > 0 || m.topology.count == 1 })
+        #expect(m.topology.flatMap(\.cores).allSatisfy { !$0.caches.isEmpty })
+        #expect(m.kernelVersion == (try String(contentsOfFile: "/proc/sys/kernel/osrelease", encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)))
+        #expect(!m.containerOSVersion.isEmpty)
+        #expect(["GCE", "AWS", "Azure", "Unknown"].contains(m.cloudProvider))
+    }
+
+    @Test func cpuListsAndSizes() {
+        #expect(MachineInfo.cpuList("0-3,5,7-8") == [0, 1, 2, 3, 5, 7, 8])
+        #expect(MachineInfo.cpuList("") == [])
+        #expect(MachineInfo.parseSize("32768K") == 32 << 20)
+        #expect(MachineInfo.osRelease("NAME=x\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n") == "Debian GNU/Linux 12 (bookworm)")
+    }
+}
