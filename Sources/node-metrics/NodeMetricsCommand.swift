@@ -10,7 +10,7 @@ struct NodeMetricsCommand: ParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node-metrics",
         abstract: "A container monitor compatible with cAdvisor.",
-        subcommands: [Sample.self])
+        subcommands: [Sample.self, Collect.self])
 }
 
 /// Prints one cgroup's current sample as cAdvisor v1 ContainerStats JSON.

@@ -108,3 +108,18 @@ import Testing
         #expect(d.hourUsage.memory.ninety == d.minuteUsage.memory.ninety, "hour = 90th of the minutes' 90ths")
     }
 }
+
+@Suite struct GoDurationTests {
+    @Test func parsesGoDurations() throws {
+        #expect(try GoDuration.parse("1s") == .seconds(1))
+        #expect(try GoDuration.parse("500ms") == .milliseconds(500))
+        #expect(try GoDuration.parse("1h30m") == .seconds(5400))
+        #expect(try GoDuration.parse("1.5m") == .seconds(90))
+        #expect(try GoDuration.parse("2us") == .microseconds(2))
+        #expect(try GoDuration.parse("-1s") == .seconds(-1))
+        #expect(try GoDuration.parse("0") == .zero)
+        for bad in ["", "1", "s", "1x", ".s", "abc", "1s2"] {
+            #expect(throws: GoDuration.ParseError(text: bad)) { try GoDuration.parse(bad) }
+        }
+    }
+}
