@@ -1,5 +1,8 @@
 import ArgumentParser
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 import NodeMetrics
 
 extension Duration: @retroactive ExpressibleByArgument {
@@ -41,7 +44,9 @@ struct Collect: ParsableCommand {
         c.storage = ContainerStore.Limits(maxAge: storageDuration, maxCount: 4096)
         let manager = try ContainerManager(configuration: c)
         manager.start()
-        Thread.sleep(forTimeInterval: Double(duration.nanoseconds) / 1e9)
+        var request = timespec(tv_sec: Int(duration.nanoseconds / 1_000_000_000), tv_nsec: Int(duration.nanoseconds % 1_000_000_000))
+        var remaining = timespec()
+        while nanosleep(&request, &remaining) != 0 { request = remaining }
         manager.stop()
         let names = manager.store.names
         let samples = names.reduce(0) { $0 + (manager.store.snapshot($1)?.samples.count ?? 0) }

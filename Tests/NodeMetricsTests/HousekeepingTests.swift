@@ -123,3 +123,9 @@ import Testing
         }
     }
 }
+
+@Suite struct SizeProbe {
+    @Test func printSizes() {
+        print("SIZE ContainerSample \(MemoryLayout<ContainerSample>.size) stride \(MemoryLayout<ContainerSample>.stride) cpu \(MemoryLayout<CPUSample>.size) mem \(MemoryLayout<MemorySample>.size) io \(MemoryLayout<DiskIOSample>.size) psi \(MemoryLayout<PressureStats?>.size)")
+    }
+}

@@ -39,7 +39,7 @@ public struct MetricKinds: Sendable, Equatable {
         func kinds(_ list: String, _ flag: String) throws(UnknownKind) -> Set<MetricKind> {
             var out = Set<MetricKind>()
             for raw in list.split(separator: ",") {
-                let name = raw.trimmingCharacters(in: .whitespaces)
+                let name = raw.trimmed
                 if name.isEmpty { continue }
                 guard let kind = MetricKind(rawValue: name) else { throw UnknownKind(flag: flag, kind: name) }
                 out.insert(kind)

@@ -1,4 +1,4 @@
-import Foundation
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,12 +6,11 @@ import Glibc
 /// Reads new kernel log records from /dev/kmsg (starting at its end, as cAdvisor does) and turns
 /// OOM kills into events. Runs on its own thread; `stop()` ends it within half a second.
 public final class KmsgReader: @unchecked Sendable {
-    // @unchecked: `running` is only read by the reader thread and written under `lock`.
+    // @unchecked: `thread` is set by start() and joined by stop(), both called by the owner.
     private let path: String
     private let onOOM: @Sendable (OOMInstance) -> Void
-    private let lock = NSLock()
-    private var running = false
-    private var thread: Thread?
+    private let running = Mutex(false)
+    private var thread: BackgroundThread?
 
     public init(path: String = "/dev/kmsg", onOOM: @escaping @Sendable (OOMInstance) -> Void) {
         self.path = path
@@ -24,20 +23,22 @@ public final class KmsgReader: @unchecked Sendable {
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return false }
         lseek(fd, 0, SEEK_END)
-        lock.withLock { running = true }
-        let t = Thread { [self] in
+        running.withLock { $0 = true }
+        thread = BackgroundThread(name: "nm-kmsg") { [self] in
             self.loop(fd)
             close(fd)
         }
-        t.name = "node-metrics-kmsg"
-        thread = t
-        t.start()
         return true
     }
 
-    public func stop() { lock.withLock { running = false } }
+    /// Stops the reader and waits for its thread.
+    public func stop() {
+        running.withLock { $0 = false }
+        thread?.join()
+        thread = nil
+    }
 
-    private var isRunning: Bool { lock.withLock { running } }
+    private var isRunning: Bool { running.withLock { $0 } }
 
     private func loop(_ fd: Int32) {
         var parser = OOMParser()

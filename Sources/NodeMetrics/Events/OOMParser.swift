@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// An OOM kill read from the kernel log.
 public struct OOMInstance: Sendable, Equatable {
@@ -30,7 +30,7 @@ public struct OOMParser {
             return nil
         }
         guard var instance = current else { return nil }
-        if let range = message.range(of: "oom-kill:") {
+        if let range = message.firstRange(of: "oom-kill:") {
             var fields: [Substring: Substring] = [:]
             for part in message[range.upperBound...].split(separator: ",") {
                 guard let eq = part.firstIndex(of: "=") else { continue }
@@ -42,13 +42,13 @@ public struct OOMParser {
             if let task = fields["task"] { instance.processName = String(task) }
             if let pid = fields["pid"].flatMap({ Int($0) }) { instance.pid = pid }
             current = instance
-        } else if let range = message.range(of: "Task in "), let limit = message.range(of: " killed as a result of limit of ") {
+        } else if let range = message.firstRange(of: "Task in "), let limit = message.firstRange(of: " killed as a result of limit of ") {
             instance.containerName = Self.cgroupName(message[range.upperBound..<limit.lowerBound])
             instance.victimContainerName = Self.cgroupName(message[limit.upperBound...])
             current = instance
-        } else if let range = message.range(of: "Killed process ") {
+        } else if let range = message.firstRange(of: "Killed process ") {
             let rest = message[range.upperBound...]
-            guard let open = rest.firstIndex(of: "("), let pid = Int(rest[..<open].trimmingCharacters(in: .whitespaces)),
+            guard let open = rest.firstIndex(of: "("), let pid = Int(rest[..<open].trimmed),
                   let close = rest[open...].firstIndex(of: ")") else { return nil }
             instance.pid = pid
             instance.processName = String(rest[rest.index(after: open)..<close])
@@ -60,7 +60,7 @@ public struct OOMParser {
 
     /// path.Join("/", name): absolute, without a trailing slash.
     static func cgroupName(_ s: Substring) -> String {
-        let parts = s.trimmingCharacters(in: .whitespaces).split(separator: "/")
+        let parts = s.trimmed.split(separator: "/")
         return "/" + parts.joined(separator: "/")
     }
 }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// Small whole-file reads for host facts that are read rarely (not on the sampling path).
 enum HostFiles {
@@ -12,7 +12,7 @@ enum HostFiles {
     static func firstLine(_ path: String) -> String? {
         guard let text = read(path) else { return nil }
         let line = text.split(separator: "\n", maxSplits: 1).first.map {
-            $0.trimmingCharacters(in: .whitespaces)
+            $0.trimmed
         }
         return (line?.isEmpty ?? true) ? nil : line
     }

@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 
 /// The host's huge page sizes, from /sys/kernel/mm/hugepages (`hugepages-2048kB`).
 public enum HugePages {

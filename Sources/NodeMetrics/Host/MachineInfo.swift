@@ -1,4 +1,7 @@
-import Foundation
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// cAdvisor's `MachineInfo` (info/v1), read from /proc and /sys under the root prefix.
 public struct MachineInfo: Sendable, Equatable {
@@ -112,7 +115,7 @@ extension MachineInfo {
         var sockets = Set<String>()
         var physical = "0"
         for line in text.split(separator: "\n") {
-            let kv = line.split(separator: ":", maxSplits: 1).map { $0.trimmingCharacters(in: .whitespaces) }
+            let kv = line.split(separator: ":", maxSplits: 1).map { $0.trimmed }
             guard kv.count == 2 else { continue }
             switch kv[0] {
             case "processor": processors += 1
@@ -199,7 +202,7 @@ extension MachineInfo {
     /// Parses "0-3,5" style CPU lists.
     static func cpuList(_ text: String) -> [Int] {
         text.split(separator: ",").flatMap { part -> [Int] in
-            let ends = part.split(separator: "-").compactMap { Int($0.trimmingCharacters(in: .whitespaces)) }
+            let ends = part.split(separator: "-").compactMap { Int($0.trimmed) }
             if ends.count == 2, ends[0] <= ends[1] { return Array(ends[0]...ends[1]) }
             return ends.count == 1 ? ends : []
         }
@@ -245,7 +248,7 @@ extension MachineInfo {
                 cores[key] = core
             }
             let memory = parseMeminfo(HostFiles.read("\(nodeDir)/node\(id)/meminfo")?
-                .replacingOccurrences(of: "Node \(id) ", with: "") ?? "")["MemTotal"] ?? 0
+                .replacing("Node \(id) ", with: "") ?? "")["MemTotal"] ?? 0
             let distances = (HostFiles.firstLine("\(nodeDir)/node\(id)/distance") ?? "").split(separator: " ").compactMap { UInt64($0) }
             nodes.append(Node(nodeID: id, memory: memory,
                               hugePages: hugePages(in: "\(nodeDir)/node\(id)/hugepages"),
@@ -288,7 +291,7 @@ extension MachineInfo {
     /// PRETTY_NAME of /etc/os-release, or "Linux".
     static func osRelease(_ text: String) -> String {
         for line in text.split(separator: "\n") where line.hasPrefix("PRETTY_NAME=") {
-            return String(line.dropFirst("PRETTY_NAME=".count)).trimmingCharacters(in: CharacterSet(charactersIn: "\"'"))
+            return String(line.dropFirst("PRETTY_NAME=".count)).trimmed.filter { $0 != "\"" && $0 != "'" }
         }
         return "Linux"
     }

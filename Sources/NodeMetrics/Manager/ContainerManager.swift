@@ -1,4 +1,4 @@
-import Foundation
+import FoundationEssentials
 import Logging
 import Synchronization
 #if canImport(Glibc)
@@ -28,9 +28,8 @@ public final class ContainerManager: @unchecked Sendable {
         var watchCount = 0
     }
     private let shared = Mutex(Shared())
-    private var thread: Thread?
+    private var thread: BackgroundThread?
     private var kmsg: KmsgReader?
-    private let stopped = DispatchSemaphore(value: 0)
 
     // Housekeeping-thread state.
     private var discovery: CgroupDiscovery
@@ -47,7 +46,11 @@ public final class ContainerManager: @unchecked Sendable {
         hierarchy = try CgroupHierarchy(layout: layout, hugePageSizesKB: HugePages.sizesKB(paths: configuration.paths))
         hierarchy.restrict(to: configuration.metricKinds)
         budget = configuration.descriptorBudget ?? DescriptorBudget.fromProcessLimit()
-        store = ContainerStore(limits: configuration.storage)
+        // No more samples than storage_duration holds at the base interval (intervals only grow).
+        var limits = configuration.storage
+        let perInterval = limits.maxAge / max(configuration.housekeeping.interval, 1) + 2
+        limits.maxCount = Int(min(Int64(limits.maxCount), perInterval))
+        store = ContainerStore(limits: limits)
         events = EventStore(retention: configuration.eventRetention)
         discovery = CgroupDiscovery(layout: layout, filter: configuration.filter, logger: logger)
         queue = HousekeepingQueue(policy: configuration.housekeeping)
@@ -75,13 +78,7 @@ public final class ContainerManager: @unchecked Sendable {
             if !reader.start() { logger.warning("cannot read \(path): no OOM events") }
             kmsg = reader
         }
-        let t = Thread { [self] in
-            self.run()
-            self.stopped.signal()
-        }
-        t.name = "node-metrics-housekeeping"
-        thread = t
-        t.start()
+        thread = BackgroundThread(name: "nm-housekeeping") { [self] in self.run() }
     }
 
     /// Stops and waits for the housekeeping thread.
@@ -91,7 +88,7 @@ public final class ContainerManager: @unchecked Sendable {
             return s.running
         }
         kmsg?.stop()
-        if wasRunning && thread != nil { stopped.wait() }
+        if wasRunning { thread?.join() }
         thread = nil
     }
 

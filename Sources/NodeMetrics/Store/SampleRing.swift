@@ -1,7 +1,7 @@
-/// A fixed-capacity ring of samples, oldest first, bounded by a count and by age. Memory stays flat
-/// once it is full: the storage is allocated once and slots are overwritten.
+/// A bounded ring of samples, oldest first, limited by a count and by age. Its storage grows up to
+/// the capacity as samples arrive and is then reused: memory stays flat once it is full.
 public struct SampleRing<Element> {
-    private var storage: [Element?]
+    private var storage: [Element?] = []
     private var head = 0            // index of the oldest element
     public private(set) var count = 0
     public let capacity: Int
@@ -13,13 +13,16 @@ public struct SampleRing<Element> {
         self.capacity = max(1, capacity)
         self.maxAge = maxAge
         self.timestamp = timestamp
-        storage = Array(repeating: nil, count: self.capacity)
     }
 
     /// Appends, overwriting the oldest when full, then drops what is older than `maxAge`.
     public mutating func append(_ element: Element) {
         let slot = (head + count) % capacity
-        storage[slot] = element
+        if slot == storage.count {
+            storage.append(element) // still growing towards the capacity
+        } else {
+            storage[slot] = element
+        }
         if count == capacity {
             head = (head + 1) % capacity
         } else {
