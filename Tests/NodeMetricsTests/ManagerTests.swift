@@ -133,3 +133,59 @@ import Testing
         #expect(MachineInfo.osRelease("NAME=x\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n") == "Debian GNU/Linux 12 (bookworm)")
     }
 }
+
+/// What lives in /proc rather than in the cgroup: processes, network namespaces, connections, filesystems.
+@Suite(.serialized) struct ContainerProcfsTests {
+    @Test func connectionTables() {
+        let tcp = """
+              sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
+               0: 0100007F:1F90 00000000:0000 0A 00000000:00000000 00:00000000 00000000     0        0 1 1
+               1: 0100007F:1F90 0100007F:C350 01 00000000:00000000 00:00000000 00000000     0        0 2 1
+               2: 0100007F:C350 0100007F:1F90 01 00000000:00000000 00:00000000 00000000     0        0 3 1
+               3: 0100007F:C351 0100007F:1F90 06 00000000:00000000 00:00000000 00000000     0        0 0 1
+            """
+        let t = ContainerProcfs.tcpStats(tcp)
+        #expect(t.states[0] == 2 && t.states[9] == 1 && t.states[5] == 1)
+        let udp = """
+               sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode ref pointer drops
+              1: 00000000:0044 00000000:0000 07 00000002:00000010 00:00000000 00000000     0        0 1 2 0000000000000000 5
+            """
+        let u = ContainerProcfs.udpStats(udp)
+        #expect(u.listen == 1 && u.txQueued == 2 && u.rxQueued == 16 && u.dropped == 5)
+        #expect(ContainerProcfs.openFilesLimit("Limit Soft Hard Units\nMax open files            1024                 524288               files\n") == (1024, 524288))
+        #expect(ContainerProcfs.openFilesLimit("Max open files unlimited unlimited files") == (nil, nil))
+    }
+
+    @Test func processesNamespacesAndFilesystemsLive() throws {
+        var c = ManagerConfiguration()
+        c.housekeeping = HousekeepingPolicy(interval: .milliseconds(100), maxInterval: .seconds(1), dynamic: false)
+        c.metricKinds = MetricKinds(enabled: [.cpu, .memory, .network, .tcp, .udp, .process, .disk])
+        let manager = try ContainerManager(configuration: c)
+        manager.start()
+        defer { manager.stop() }
+        let cg = try LiveCgroup(layout: manager.layout)
+        defer { cg.destroy() }
+        // A container whose first process has a network namespace of its own with a veth pair named
+        // nm0/nm1 in it (names cAdvisor does not filter), and two more processes.
+        try cg.run("exec unshare -n sh -c \"ip link add nm0 type veth peer name nm1 && (sleep 60 & sleep 60 & wait)\"")
+        let deadline = Date().addingTimeInterval(10)
+        var s: ContainerSample?
+        repeat {
+            usleep(100_000)
+            s = manager.store.latest(cg.name)
+        } while ((s?.network.count ?? 0) < 2 || (s?.processes?.processCount ?? 0) < 4) && Date() < deadline
+        let sample = try #require(s)
+        #expect(sample.processes?.processCount == 4, "the namespace's sh, a subshell and two sleeps")
+        #expect((sample.processes?.fdCount ?? 0) >= 4)
+        #expect(sample.processes?.openFilesSoft != nil)
+        #expect(Set(sample.network.map(\.name)) == ["nm0", "nm1"], "the namespace of the container's first process")
+        #expect(sample.connections != nil)
+        let root = try #require(manager.store.latest("/"))
+        #expect(!root.filesystems.isEmpty && root.filesystems.allSatisfy { $0.capacity > 0 && $0.usage <= $0.capacity })
+        #expect(root.filesystems.contains { !$0.io.isEmpty }, "diskstats of the root device")
+        #expect(root.connections != nil && root.processes != nil)
+        let json = CAdvisorV1Stats.json(root)
+        #expect(json.contains(#""filesystem":[{"device":"/dev/"#))
+        #expect(json.contains(#""ulimits":[{"name":"max_open_files","#))
+    }
+}

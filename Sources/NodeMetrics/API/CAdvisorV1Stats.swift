@@ -22,18 +22,31 @@ public enum CAdvisorV1Stats {
                 }
             }
         }
-        w.object("network") { w in writeNetwork(s.network, &w) }
+        w.object("network") { w in writeNetwork(s.network, s.connections, &w) }
+        if !s.filesystems.isEmpty {
+            w.array("filesystem", s.filesystems) { w, fs in writeFilesystem(fs, &w) }
+        }
         w.object("task_stats") { w in
             for k in ["nr_sleeping", "nr_running", "nr_stopped", "nr_uninterruptible", "nr_io_wait"] {
                 w.field(k, UInt64(0))
             }
         }
         w.object("processes") { w in
-            w.field("process_count", UInt64(0))
-            w.field("fd_count", UInt64(0))
-            w.field("socket_count", UInt64(0))
+            let p = s.processes ?? ProcessStats()
+            w.field("process_count", p.processCount)
+            w.field("fd_count", p.fdCount)
+            w.field("socket_count", p.socketCount)
             if s.pids.current != 0 { w.field("threads_current", s.pids.current) }
             if s.pids.max != 0 { w.field("threads_max", s.pids.max) }
+            if p.openFilesSoft != nil || p.openFilesHard != nil {
+                w.array("ulimits", [p]) { w, p in
+                    w.beginObject()
+                    w.field("name", "max_open_files")
+                    w.field("soft_limit", Int64(clamping: p.openFilesSoft ?? UInt64(Int64.max)))
+                    w.field("hard_limit", Int64(clamping: p.openFilesHard ?? UInt64(Int64.max)))
+                    w.endObject()
+                }
+            }
         }
         w.object("resctrl") { _ in }
         w.object("cpuset") { w in w.field("memory_migrate", UInt64(0)) }
@@ -147,7 +160,25 @@ public enum CAdvisorV1Stats {
         w.field("tx_dropped", i.txDropped)
     }
 
-    static func writeNetwork(_ interfaces: [NetInterfaceStats], _ w: inout JSONWriter) {
+    static func writeFilesystem(_ fs: FilesystemStats, _ w: inout JSONWriter) {
+        func io(_ i: Int) -> UInt64 { i < fs.io.count ? fs.io[i] : 0 }
+        w.beginObject()
+        w.field("device", fs.device)
+        w.field("type", fs.type)
+        w.field("capacity", fs.capacity)
+        w.field("usage", fs.usage)
+        w.field("base_usage", UInt64(0))
+        w.field("available", fs.available)
+        w.field("has_inodes", fs.inodes > 0)
+        w.field("inodes", fs.inodes)
+        w.field("inodes_free", fs.inodesFree)
+        let names = ["reads_completed", "reads_merged", "sectors_read", "read_time", "writes_completed",
+                     "writes_merged", "sectors_written", "write_time", "io_in_progress", "io_time", "weighted_io_time"]
+        for (i, name) in names.enumerated() { w.field(name, io(i)) }
+        w.endObject()
+    }
+
+    static func writeNetwork(_ interfaces: [NetInterfaceStats], _ connections: ConnectionStats?, _ w: inout JSONWriter) {
         // The first interface is repeated at the top level "for backwards compatibility".
         writeInterface(interfaces.first ?? NetInterfaceStats(name: "", rxBytes: 0, rxPackets: 0, rxErrors: 0,
                                                             rxDropped: 0, txBytes: 0, txPackets: 0, txErrors: 0,
@@ -159,13 +190,16 @@ public enum CAdvisorV1Stats {
                 w.endObject()
             }
         }
-        let tcpStates = ["Established", "SynSent", "SynRecv", "FinWait1", "FinWait2", "TimeWait", "Close",
-                         "CloseWait", "LastAck", "Listen", "Closing"]
-        for name in ["tcp", "tcp6"] {
-            w.object(name) { w in for k in tcpStates { w.field(k, UInt64(0)) } }
+        for (name, tcp) in [("tcp", connections?.tcp ?? TCPStats()), ("tcp6", connections?.tcp6 ?? TCPStats())] {
+            w.object(name) { w in for (i, k) in TCPStats.names.enumerated() { w.field(k, tcp.states[i]) } }
         }
-        for name in ["udp", "udp6"] {
-            w.object(name) { w in for k in ["Listen", "Dropped", "RxQueued", "TxQueued"] { w.field(k, UInt64(0)) } }
+        for (name, udp) in [("udp", connections?.udp ?? UDPStats()), ("udp6", connections?.udp6 ?? UDPStats())] {
+            w.object(name) { w in
+                w.field("Listen", udp.listen)
+                w.field("Dropped", udp.dropped)
+                w.field("RxQueued", udp.rxQueued)
+                w.field("TxQueued", udp.txQueued)
+            }
         }
     }
 }

@@ -204,6 +204,12 @@ public struct ContainerSample: Sendable, Equatable {
     /// docker*, nerdctl*); empty for containers without their own namespace. Filled by the caller,
     /// which knows the container's pid.
     public var network: [NetInterfaceStats] = []
+    /// process_count, fd_count, socket_count and the open-files limit (`process` kind).
+    public var processes: ProcessStats?
+    /// TCP/UDP connection states (`tcp` / `udp` kinds); boxed, as it is rarely on.
+    public var connections: ConnectionStats?
+    /// Filesystem usage and I/O (`disk` kind; the root container's block filesystems).
+    public var filesystems: [FilesystemStats] = []
     /// Files that failed; empty when the whole sample is good.
     public var errors: [SampleFileError] = []
     public init() {}
@@ -239,4 +245,70 @@ public struct CgroupSpec: Sendable, Equatable {
     public var pidsMax: UInt64 = 0
     public var errors: [SampleFileError] = []
     public init() {}
+}
+
+/// Processes of a container, as cAdvisor's ProcessStats (threads come from pids.current/max).
+public struct ProcessStats: Sendable, Equatable {
+    public var processCount: UInt64 = 0
+    public var fdCount: UInt64 = 0
+    public var socketCount: UInt64 = 0
+    /// "Max open files" of the container's first process: soft and hard limit (nil: unlimited/unknown).
+    public var openFilesSoft: UInt64?
+    public var openFilesHard: UInt64?
+    public init() {}
+}
+
+/// Counts of TCP sockets per state (cAdvisor's TcpStat, Go field names on the wire).
+public struct TCPStats: Sendable, Equatable {
+    /// Indexed by the kernel's state number − 1: ESTABLISHED, SYN_SENT, SYN_RECV, FIN_WAIT1, FIN_WAIT2,
+    /// TIME_WAIT, CLOSE, CLOSE_WAIT, LAST_ACK, LISTEN, CLOSING.
+    public var states: [UInt64] = Array(repeating: 0, count: 11)
+    public static let names = ["Established", "SynSent", "SynRecv", "FinWait1", "FinWait2", "TimeWait", "Close",
+                               "CloseWait", "LastAck", "Listen", "Closing"]
+    public init() {}
+}
+
+/// UDP socket counts (cAdvisor's UdpStat).
+public struct UDPStats: Sendable, Equatable {
+    public var listen: UInt64 = 0
+    public var dropped: UInt64 = 0
+    public var rxQueued: UInt64 = 0
+    public var txQueued: UInt64 = 0
+    public init() {}
+}
+
+/// TCP and UDP counts of a container's network namespace.
+public final class ConnectionStats: Sendable, Equatable {
+    public let tcp: TCPStats
+    public let tcp6: TCPStats
+    public let udp: UDPStats
+    public let udp6: UDPStats
+
+    public init(tcp: TCPStats, tcp6: TCPStats, udp: UDPStats, udp6: UDPStats) {
+        self.tcp = tcp
+        self.tcp6 = tcp6
+        self.udp = udp
+        self.udp6 = udp6
+    }
+
+    public static func == (a: ConnectionStats, b: ConnectionStats) -> Bool {
+        a.tcp == b.tcp && a.tcp6 == b.tcp6 && a.udp == b.udp && a.udp6 == b.udp6
+    }
+}
+
+/// One filesystem's usage (statfs) and I/O (/proc/diskstats), as cAdvisor's FsStats.
+public struct FilesystemStats: Sendable, Equatable {
+    public var device: String
+    public var type: String
+    public var capacity: UInt64 = 0
+    public var usage: UInt64 = 0
+    public var available: UInt64 = 0
+    public var inodes: UInt64 = 0
+    public var inodesFree: UInt64 = 0
+    /// The diskstats columns of the device (reads, merges, sectors, ms, ...); empty when not a disk.
+    public var io: [UInt64] = []
+    public init(device: String, type: String) {
+        self.device = device
+        self.type = type
+    }
 }

@@ -38,6 +38,13 @@ public final class ContainerManager: @unchecked Sendable {
     private var previous: [String: ContainerSample] = [:]
     private let scratch = SampleScratch()
     private var procfs: Procfs?
+    private let containerProcfs: ContainerProcfs
+    /// Per container: the process whose network namespace it reads, when it has its own; nil
+    /// pid when it shares the host's. Re-resolved at every global rescan.
+    private var networkPID: [String: Int32?] = [:]
+    private var hostNetworkNamespace: String?
+    /// Where a cgroup's cgroup.procs is read (pids, else memory, else the first hierarchy).
+    private let procsRoot: String?
 
     public init(configuration: ManagerConfiguration, logger: Logger = Logger(label: "node-metrics.manager")) throws {
         self.configuration = configuration
@@ -55,6 +62,9 @@ public final class ContainerManager: @unchecked Sendable {
         discovery = CgroupDiscovery(layout: layout, filter: configuration.filter, logger: logger)
         queue = HousekeepingQueue(policy: configuration.housekeeping)
         procfs = try? Procfs(paths: configuration.paths)
+        containerProcfs = ContainerProcfs(paths: configuration.paths)
+        procsRoot = layout.mode == .v2 ? layout.mountPoints[.unified]
+            : layout.mountPoints[.pids] ?? layout.mountPoints[.memory] ?? layout.mountPoints[.cpu]
     }
 
     /// The latest machine info (refreshed every `machineInfoInterval`).
@@ -103,6 +113,9 @@ public final class ContainerManager: @unchecked Sendable {
     // MARK: housekeeping thread
 
     private func run() {
+        // The host's namespace is pid 1's; where pid 1 cannot be inspected, the agent's own.
+        hostNetworkNamespace = containerProcfs.networkNamespace(pid: 1)
+            ?? containerProcfs.networkNamespace(pid: getpid())
         apply(discovery.start())
         let rescanEvery = configuration.globalHousekeepingInterval.nanoseconds
         let machineEvery = configuration.machineInfoInterval.nanoseconds
@@ -117,6 +130,7 @@ public final class ContainerManager: @unchecked Sendable {
             now = Self.monotonicNow()
             if now >= nextRescan {
                 apply(discovery.rescan())
+                networkPID.removeAll()
                 nextRescan = now + rescanEvery
             }
             var sampled = 0
@@ -176,6 +190,7 @@ public final class ContainerManager: @unchecked Sendable {
         guard handles.removeValue(forKey: name) != nil else { return }
         queue.remove(name)
         previous[name] = nil
+        networkPID[name] = nil
         store.remove(name)
         events.add(ContainerEvent(containerName: name, timestampNanos: Int64(Date().timeIntervalSince1970 * 1e9),
                                   type: .containerDeletion))
@@ -206,13 +221,56 @@ public final class ContainerManager: @unchecked Sendable {
             queue.completed(name, at: now, changed: true)
             return
         }
-        if name == "/" && configuration.metricKinds.contains(.network) {
-            s.network = (try? procfs?.netDev(pid: 1).filter(\.isContainerInterface)) ?? []
-        }
+        addProcfsStats(name, to: &s)
         let changed = previous[name].map { !Self.sameStats(s, $0) } ?? true
         previous[name] = s
         store.append(name, sample: s)
         queue.completed(name, at: now, changed: changed)
+    }
+
+    /// Network, connections, processes and filesystems: what lives in /proc, for the enabled kinds.
+    private func addProcfsStats(_ name: String, to s: inout ContainerSample) {
+        let kinds = configuration.metricKinds
+        let wantsNetwork = kinds.contains(.network), wantsTCP = kinds.contains(.tcp), wantsUDP = kinds.contains(.udp)
+        let wantsProcesses = kinds.contains(.process)
+        guard wantsNetwork || wantsTCP || wantsUDP || wantsProcesses || (name == "/" && kinds.contains(.disk)) else { return }
+        let dir = procsRoot.map { name == "/" ? $0 : $0 + name }
+        var pids: [Int32]?
+        func cgroupPIDs() -> [Int32] {
+            if let pids { return pids }
+            let list = dir.map(containerProcfs.pids) ?? []
+            pids = list
+            return list
+        }
+        // The root container is the host: pid 1's namespace. Others only with a namespace of their own.
+        var netPID: Int32?
+        if name == "/" {
+            netPID = 1
+        } else if wantsNetwork || wantsTCP || wantsUDP {
+            if let cached = networkPID[name] {
+                netPID = cached
+            } else {
+                let first = cgroupPIDs().first
+                let own = first.flatMap(containerProcfs.networkNamespace).map { $0 != hostNetworkNamespace } ?? false
+                netPID = own ? first : nil
+                if first != nil { networkPID[name] = netPID }
+            }
+        }
+        if let pid = netPID {
+            if wantsNetwork {
+                do {
+                    s.network = try procfs?.netDev(pid: pid).filter(\.isContainerInterface) ?? []
+                } catch {
+                    networkPID[name] = nil // the process left: find another next time
+                }
+            }
+            if wantsTCP || wantsUDP { s.connections = containerProcfs.connections(pid: pid, tcp: wantsTCP, udp: wantsUDP) }
+        }
+        if wantsProcesses { s.processes = containerProcfs.processStats(pids: cgroupPIDs()) }
+        if name == "/" && kinds.contains(.disk) {
+            let mounted = shared.withLock { $0.machineInfo.filesystems }
+            s.filesystems = containerProcfs.filesystems(mounted, disks: (try? procfs?.diskStats()) ?? [])
+        }
     }
 
     /// cAdvisor's StatsEq: everything but the timestamp.
