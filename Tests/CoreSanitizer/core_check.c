@@ -209,9 +209,34 @@ int main(int argc, char **argv) {
         cgf_procfs_read_stat(&proc, &ps, buf, 8); /* too small: CGF_ETOOBIG, never an overflow */
         cgf_procfs_close(&proc);
     }
+    /* inotify batches: a burst of directories, read with a roomy and a minimal buffer. */
+    int inotify_events = 0;
+    char tmpl[] = "/tmp/nm-core-check-XXXXXX";
+    if (mkdtemp(tmpl) != NULL) {
+        int ifd = cgf_inotify_open();
+        static cgf_dir_batch batch;
+        if (ifd >= 0 && cgf_inotify_watch(ifd, tmpl) >= 0) {
+            char path[256];
+            for (int k = 0; k < 300; k++) {
+                snprintf(path, sizeof(path), "%s/d%d", tmpl, k);
+                mkdir(path, 0755);
+                if (k % 3 == 0) rmdir(path);
+            }
+            int n;
+            while ((n = cgf_inotify_read_batch(ifd, 100, &batch, buf, 300)) > 0) inotify_events += n;
+            for (int k = 0; k < 300; k++) {
+                snprintf(path, sizeof(path), "%s/d%d", tmpl, k);
+                rmdir(path);
+            }
+            while ((n = cgf_inotify_read_batch(ifd, 100, &batch, buf, sizeof(buf))) > 0) inotify_events += n;
+        }
+        if (ifd >= 0) close(ifd);
+        rmdir(tmpl);
+    }
+    printf("core_check: %d inotify events\n", inotify_events);
     printf("core_check: %lu parser inputs, %d fixture cgroup opens, %d live cgroup opens, %d/8 procfs reads ok\n",
            inputs, fixture_cgroups, live_cgroups, proc_ok);
-    if (fixture_cgroups < 10 || proc_ok != 8) {
+    if (fixture_cgroups < 10 || proc_ok != 8 || inotify_events < 200) {
         fprintf(stderr, "core_check: expected the fixture cgroups and /proc to be readable\n");
         return 1;
     }

@@ -85,4 +85,29 @@ let benchmarks: @Sendable () -> Void = {
     bench("C core, open+read+close per file, 200 cgroups", count: 200, keepDescriptors: false) { c in
         for h in c.handles { blackHole(h.readRaw(into: c.scratch)) }
     }
+
+    // Discovery latency: from mkdir (in every hierarchy, as runtimes do) until the watcher reports
+    // the new cgroup, with 2000 cgroups watched.
+    nonisolated(unsafe) var discovery: CgroupDiscovery?
+    Benchmark("Discovery: mkdir to known, 2000 cgroups",
+              configuration: .init(metrics: [.wallClock], warmupIterations: 5, maxDuration: .seconds(10), maxIterations: 300),
+              closure: { benchmark in
+        let c = current!, d = discovery!
+        let name = "/node-metrics-bench/new"
+        let mounts = Array(Set(c.layout.mountPoints.filter { $0.key != .unified }.values)).sorted()
+        benchmark.startMeasurement()
+        for m in mounts { mkdir(m + name, 0o755) }
+        while !d.poll(timeoutMs: 100).contains(.added(name)) {}
+        benchmark.stopMeasurement()
+        for m in mounts { rmdir(m + name) }
+        while !d.poll(timeoutMs: 100).contains(.removed(name)) {}
+    }, setup: {
+        current = try BenchCgroups(count: 2000, keepDescriptors: false)
+        discovery = CgroupDiscovery(layout: current!.layout)
+        discovery!.start()
+    }, teardown: {
+        discovery = nil
+        current?.destroy()
+        current = nil
+    })
 }
