@@ -129,3 +129,28 @@ import Testing
         print("SIZE ContainerSample \(MemoryLayout<ContainerSample>.size) stride \(MemoryLayout<ContainerSample>.stride) cpu \(MemoryLayout<CPUSample>.size) mem \(MemoryLayout<MemorySample>.size) io \(MemoryLayout<DiskIOSample>.size) psi \(MemoryLayout<PressureStats?>.size)")
     }
 }
+
+@Suite struct SampleSharingTests {
+    @Test func unchangedPartsShareStorage() {
+        var a = ContainerSample()
+        var p = PressureStats()
+        p.some.total = 5
+        a.cpu.pressure = p
+        a.cpu.usage.perCPU = [1, 2]
+        a.diskIO = { var d = DiskIOSample(); d.ioServiceBytes = [DiskDeviceStats(major: 8, minor: 0, stats: ["Read": 1])]; return d }()
+        var b = a
+        b.cpu.pressure = p          // equal value, new box
+        b.cpu.usage.perCPU = [1, 2] // equal value, new buffer
+        b.memory.usage = 7          // a change elsewhere
+        #expect(!b.cpu._pressure.sharesStorage(with: a.cpu._pressure))
+        b.shareStorage(with: a)
+        #expect(b.cpu._pressure.sharesStorage(with: a.cpu._pressure))
+        #expect(b._diskIO.sharesStorage(with: a._diskIO))
+        #expect(b.cpu.usage.perCPU.withUnsafeBufferPointer { $0.baseAddress } == a.cpu.usage.perCPU.withUnsafeBufferPointer { $0.baseAddress })
+        #expect(b.memory.usage == 7 && b.cpu.pressure?.some.total == 5)
+        var c = b
+        c.cpu.pressure = nil
+        c.shareStorage(with: b)
+        #expect(c.cpu.pressure == nil, "a changed part is kept")
+    }
+}

@@ -4,82 +4,83 @@ import CCgroupFast
 enum SampleConversion {
     static func sample(_ s: UnsafePointer<cgf_sample>, handle: UnsafePointer<cgf_cgroup>,
                        mode: CgroupMode, includeMemoryStat: Bool) -> ContainerSample {
-        let c = s.pointee
         var out = ContainerSample()
-        out.timestampNanos = c.timestamp_ns
+        out.timestampNanos = s.pointee.timestamp_ns
         let status = cgf_sample_status(s)!
         func ok(_ f: cgf_sample_file) -> Bool { status[Int(f.rawValue)] == Int8(CGF_OK) }
 
-        out.cpu.usage.total = c.cpu.usage_total_ns
-        out.cpu.usage.user = c.cpu.usage_user_ns
-        out.cpu.usage.system = c.cpu.usage_system_ns
+        out.cpu.usage.total = s.pointee.cpu.usage_total_ns
+        out.cpu.usage.user = s.pointee.cpu.usage_user_ns
+        out.cpu.usage.system = s.pointee.cpu.usage_system_ns
         out.cpu.usage.perCPU = Array(UnsafeBufferPointer(start: cgf_sample_per_cpu(s),
-                                                         count: Int(c.cpu.per_cpu_count)))
-        out.cpu.cfs.periods = c.cpu.nr_periods
-        out.cpu.cfs.throttledPeriods = c.cpu.nr_throttled
-        out.cpu.cfs.throttledTime = c.cpu.throttled_time_ns
-        out.cpu.cfs.burstsPeriods = c.cpu.nr_bursts
-        out.cpu.cfs.burstTime = c.cpu.burst_time_ns
-        out.cpu.pressure = ok(CGF_F_CPU_PRESSURE) ? pressure(c.cpu.psi) : nil
+                                                         count: Int(s.pointee.cpu.per_cpu_count)))
+        out.cpu.cfs.periods = s.pointee.cpu.nr_periods
+        out.cpu.cfs.throttledPeriods = s.pointee.cpu.nr_throttled
+        out.cpu.cfs.throttledTime = s.pointee.cpu.throttled_time_ns
+        out.cpu.cfs.burstsPeriods = s.pointee.cpu.nr_bursts
+        out.cpu.cfs.burstTime = s.pointee.cpu.burst_time_ns
+        out.cpu.pressure = ok(CGF_F_CPU_PRESSURE) ? pressure(s.pointee.cpu.psi) : nil
 
-        let m = c.memory
         var mem = MemorySample()
-        mem.usage = m.usage
-        mem.maxUsage = m.max_usage
-        mem.cache = m.cache
-        mem.rss = m.rss
-        mem.swap = m.swap
-        mem.mappedFile = m.mapped_file
-        mem.workingSet = m.working_set
-        mem.totalActiveFile = m.total_active_file
-        mem.totalInactiveFile = m.total_inactive_file
-        mem.fileDirty = m.file_dirty
-        mem.fileWriteback = m.file_writeback
-        mem.pgscan = m.pgscan
-        mem.pgsteal = m.pgsteal
-        mem.workingsetRefaultFile = m.workingset_refault_file
-        mem.workingsetRefaultAnon = m.workingset_refault_anon
-        mem.failcnt = m.failcnt
-        mem.kernelUsage = m.kernel_usage
-        mem.memswUsage = m.memsw_usage
-        mem.pgfault = m.pgfault
-        mem.pgmajfault = m.pgmajfault
-        mem.hierarchicalPgfault = m.hierarchical_pgfault
-        mem.hierarchicalPgmajfault = m.hierarchical_pgmajfault
-        mem.events = MemoryEvents()
-        mem.events.low = m.events_low
-        mem.events.high = m.events_high
-        mem.events.max = m.events_max
-        mem.events.oom = m.events_oom
-        mem.events.oomKill = m.events_oom_kill
+        mem.usage = s.pointee.memory.usage
+        mem.maxUsage = s.pointee.memory.max_usage
+        mem.cache = s.pointee.memory.cache
+        mem.rss = s.pointee.memory.rss
+        mem.swap = s.pointee.memory.swap
+        mem.mappedFile = s.pointee.memory.mapped_file
+        mem.workingSet = s.pointee.memory.working_set
+        mem.totalActiveFile = s.pointee.memory.total_active_file
+        mem.totalInactiveFile = s.pointee.memory.total_inactive_file
+        mem.fileDirty = s.pointee.memory.file_dirty
+        mem.fileWriteback = s.pointee.memory.file_writeback
+        mem.pgscan = s.pointee.memory.pgscan
+        mem.pgsteal = s.pointee.memory.pgsteal
+        mem.workingsetRefaultFile = s.pointee.memory.workingset_refault_file
+        mem.workingsetRefaultAnon = s.pointee.memory.workingset_refault_anon
+        mem.failcnt = s.pointee.memory.failcnt
+        mem.kernelUsage = s.pointee.memory.kernel_usage
+        mem.memswUsage = s.pointee.memory.memsw_usage
+        mem.pgfault = s.pointee.memory.pgfault
+        mem.pgmajfault = s.pointee.memory.pgmajfault
+        mem.hierarchicalPgfault = s.pointee.memory.hierarchical_pgfault
+        mem.hierarchicalPgmajfault = s.pointee.memory.hierarchical_pgmajfault
+        var events = MemoryEvents()
+        events.low = s.pointee.memory.events_low
+        events.high = s.pointee.memory.events_high
+        events.max = s.pointee.memory.events_max
+        events.oom = s.pointee.memory.events_oom
+        events.oomKill = s.pointee.memory.events_oom_kill
+        mem.events = events
         if includeMemoryStat { mem.stat = keyValues(cgf_sample_memory_stat(s)) }
-        mem.pressure = ok(CGF_F_MEMORY_PRESSURE) ? pressure(m.psi) : nil
+        mem.pressure = ok(CGF_F_MEMORY_PRESSURE) ? pressure(s.pointee.memory.psi) : nil
         out.memory = mem
 
+        var io = DiskIOSample()
         if mode == .v2 {
             do {
                 let t = cgf_sample_io_stat(s)!
-                out.diskIO.ioServiceBytes = devices(t, [(Int(CGF_IOSTAT_RBYTES), "Read"), (Int(CGF_IOSTAT_WBYTES), "Write")])
-                out.diskIO.ioServiced = devices(t, [(Int(CGF_IOSTAT_RIOS), "Read"), (Int(CGF_IOSTAT_WIOS), "Write")])
-                out.diskIO.ioCostUsage = devices(t, [(Int(CGF_IOSTAT_COST_USAGE), "Count")])
-                out.diskIO.ioCostWait = devices(t, [(Int(CGF_IOSTAT_COST_WAIT), "Count")])
-                out.diskIO.ioCostIndebt = devices(t, [(Int(CGF_IOSTAT_COST_INDEBT), "Count")])
-                out.diskIO.ioCostIndelay = devices(t, [(Int(CGF_IOSTAT_COST_INDELAY), "Count")])
+                io.ioServiceBytes = devices(t, [(Int(CGF_IOSTAT_RBYTES), "Read"), (Int(CGF_IOSTAT_WBYTES), "Write")])
+                io.ioServiced = devices(t, [(Int(CGF_IOSTAT_RIOS), "Read"), (Int(CGF_IOSTAT_WIOS), "Write")])
+                io.ioCostUsage = devices(t, [(Int(CGF_IOSTAT_COST_USAGE), "Count")])
+                io.ioCostWait = devices(t, [(Int(CGF_IOSTAT_COST_WAIT), "Count")])
+                io.ioCostIndebt = devices(t, [(Int(CGF_IOSTAT_COST_INDEBT), "Count")])
+                io.ioCostIndelay = devices(t, [(Int(CGF_IOSTAT_COST_INDELAY), "Count")])
             }
         } else {
             let ops = [(Int(CGF_BLKIO_READ), "Read"), (Int(CGF_BLKIO_WRITE), "Write"), (Int(CGF_BLKIO_SYNC), "Sync"),
                        (Int(CGF_BLKIO_ASYNC), "Async"), (Int(CGF_BLKIO_DISCARD), "Discard"),
                        (Int(CGF_BLKIO_TOTAL), "Total")]
-            out.diskIO.ioServiceBytes = devices(cgf_sample_io_service_bytes(s), ops)
-            out.diskIO.ioServiced = devices(cgf_sample_io_serviced(s), ops)
+            io.ioServiceBytes = devices(cgf_sample_io_service_bytes(s), ops)
+            io.ioServiced = devices(cgf_sample_io_serviced(s), ops)
         }
-        out.diskIO.pressure = ok(CGF_F_IO_PRESSURE) ? pressure(c.io.psi) : nil
+        io.pressure = ok(CGF_F_IO_PRESSURE) ? pressure(s.pointee.io.psi) : nil
+        out.diskIO = io
 
-        out.pids.current = c.pids_current
-        out.pids.max = c.pids_max
+        out.pids.current = s.pointee.pids_current
+        out.pids.max = s.pointee.pids_max
 
         let huge = cgf_sample_hugetlb(s)!
-        for i in 0..<Int(c.hugetlb_count) {
+        for i in 0..<Int(s.pointee.hugetlb_count) {
             var h = HugetlbSample(pageSize: cadvisorPageSize(String(cString: cgf_hugetlb_size(huge + i))))
             h.usage = huge[i].usage
             h.maxUsage = huge[i].max_usage

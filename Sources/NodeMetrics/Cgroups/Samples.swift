@@ -42,8 +42,13 @@ public struct CPUSample: Sendable, Equatable {
     public var usage = CPUUsage()
     public var cfs = CFSStats()
     /// cpu.pressure (v2, or the cgroup2 mount of a hybrid host); nil when not available.
-    public var pressure: PressureStats?
+    @Indirect public var pressure: PressureStats? = nil
     public init() {}
+
+    mutating func shareStorage(with previous: CPUSample) {
+        _pressure.share(with: previous._pressure)
+        if usage.perCPU == previous.usage.perCPU { usage.perCPU = previous.usage.perCPU }
+    }
 }
 
 /// memory.events of cgroup v2.
@@ -84,11 +89,17 @@ public struct MemorySample: Sendable, Equatable {
     /// Including descendants (cAdvisor's `hierarchical_data`).
     public var hierarchicalPgfault: UInt64 = 0
     public var hierarchicalPgmajfault: UInt64 = 0
-    public var events = MemoryEvents()
+    @Indirect public var events = MemoryEvents()
     /// Every key of memory.stat, in file order (only when asked for: `sample(using:includeMemoryStat:)`).
     public var stat: [(key: String, value: UInt64)] = []
-    public var pressure: PressureStats?
+    @Indirect public var pressure: PressureStats? = nil
     public init() {}
+
+    /// Shares out-of-line parts with the previous sample where they are equal.
+    mutating func shareStorage(with previous: MemorySample) {
+        _events.share(with: previous._events)
+        _pressure.share(with: previous._pressure)
+    }
 
     public static func == (a: MemorySample, b: MemorySample) -> Bool {
         a.usage == b.usage && a.maxUsage == b.maxUsage && a.cache == b.cache && a.rss == b.rss
@@ -99,8 +110,8 @@ public struct MemorySample: Sendable, Equatable {
             && a.workingsetRefaultAnon == b.workingsetRefaultAnon && a.failcnt == b.failcnt
             && a.kernelUsage == b.kernelUsage && a.memswUsage == b.memswUsage && a.pgfault == b.pgfault
             && a.pgmajfault == b.pgmajfault && a.hierarchicalPgfault == b.hierarchicalPgfault
-            && a.hierarchicalPgmajfault == b.hierarchicalPgmajfault && a.events == b.events
-            && a.stat.elementsEqual(b.stat, by: { $0 == $1 }) && a.pressure == b.pressure
+            && a.hierarchicalPgmajfault == b.hierarchicalPgmajfault && a._events == b._events
+            && a.stat.elementsEqual(b.stat, by: { $0 == $1 }) && a._pressure == b._pressure
     }
 }
 
@@ -197,7 +208,7 @@ public struct ContainerSample: Sendable, Equatable {
     public var timestampNanos: Int64 = 0
     public var cpu = CPUSample()
     public var memory = MemorySample()
-    public var diskIO = DiskIOSample()
+    @Indirect public var diskIO = DiskIOSample()
     public var pids = PidsSample()
     public var hugetlb: [HugetlbSample] = []
     /// Interfaces of the container's network namespace, filtered as cAdvisor does (no lo, veth*,
@@ -205,7 +216,7 @@ public struct ContainerSample: Sendable, Equatable {
     /// which knows the container's pid.
     public var network: [NetInterfaceStats] = []
     /// process_count, fd_count, socket_count and the open-files limit (`process` kind).
-    public var processes: ProcessStats?
+    @Indirect public var processes: ProcessStats? = nil
     /// TCP/UDP connection states (`tcp` / `udp` kinds); boxed, as it is rarely on.
     public var connections: ConnectionStats?
     /// Filesystem usage and I/O (`disk` kind; the root container's block filesystems).
@@ -213,6 +224,20 @@ public struct ContainerSample: Sendable, Equatable {
     /// Files that failed; empty when the whole sample is good.
     public var errors: [SampleFileError] = []
     public init() {}
+
+    /// Lets this sample share every part that equals the previous sample's: out-of-line values and
+    /// array buffers. An idle container's history then costs little more than its counters.
+    public mutating func shareStorage(with previous: ContainerSample) {
+        cpu.shareStorage(with: previous.cpu)
+        memory.shareStorage(with: previous.memory)
+        _diskIO.share(with: previous._diskIO)
+        _processes.share(with: previous._processes)
+        if hugetlb == previous.hugetlb { hugetlb = previous.hugetlb }
+        if network == previous.network { network = previous.network }
+        if connections == previous.connections { connections = previous.connections }
+        if filesystems == previous.filesystems { filesystems = previous.filesystems }
+        if errors == previous.errors { errors = previous.errors }
+    }
 }
 
 /// A cgroup's limits, in cAdvisor's units (the inputs of ContainerSpec).

@@ -72,6 +72,7 @@ public final class ContainerStore: Sendable {
         var s = sample
         s.memory.stat = []
         record.state.withLock { state in
+            if let previous = state.ring.newest { s.shareStorage(with: previous) }
             state.ring.append(s)
             state.summary.add(timestamp: s.timestampNanos, cpuTotal: s.cpu.usage.total, workingSet: s.memory.workingSet)
         }
