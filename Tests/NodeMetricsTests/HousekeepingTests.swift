@@ -142,10 +142,10 @@ import Testing
         b.cpu.pressure = p          // equal value, new box
         b.cpu.usage.perCPU = [1, 2] // equal value, new buffer
         b.memory.usage = 7          // a change elsewhere
-        #expect(!b.cpu._pressure.sharesStorage(with: a.cpu._pressure))
+        #expect(!b.cpu.pressureStorage.sharesStorage(with: a.cpu.pressureStorage))
         b.shareStorage(with: a)
-        #expect(b.cpu._pressure.sharesStorage(with: a.cpu._pressure))
-        #expect(b._diskIO.sharesStorage(with: a._diskIO))
+        #expect(b.cpu.pressureStorage.sharesStorage(with: a.cpu.pressureStorage))
+        #expect(b.diskIOStorage.sharesStorage(with: a.diskIOStorage))
         #expect(b.cpu.usage.perCPU.withUnsafeBufferPointer { $0.baseAddress } == a.cpu.usage.perCPU.withUnsafeBufferPointer { $0.baseAddress })
         #expect(b.memory.usage == 7 && b.cpu.pressure?.some.total == 5)
         var c = b

@@ -45,6 +45,9 @@ public struct CPUSample: Sendable, Equatable {
     @Indirect public var pressure: PressureStats? = nil
     public init() {}
 
+    /// The out-of-line storage of `pressure` (tests look at sharing through it).
+    var pressureStorage: Indirect<PressureStats?> { _pressure }
+
     mutating func shareStorage(with previous: CPUSample) {
         _pressure.share(with: previous._pressure)
         if usage.perCPU == previous.usage.perCPU { usage.perCPU = previous.usage.perCPU }
@@ -224,6 +227,9 @@ public struct ContainerSample: Sendable, Equatable {
     /// Files that failed; empty when the whole sample is good.
     public var errors: [SampleFileError] = []
     public init() {}
+
+    /// The out-of-line storage of `diskIO` (tests look at sharing through it).
+    var diskIOStorage: Indirect<DiskIOSample> { _diskIO }
 
     /// Lets this sample share every part that equals the previous sample's: out-of-line values and
     /// array buffers. An idle container's history then costs little more than its counters.
