@@ -26,7 +26,8 @@ func drain(_ d: CgroupDiscovery, seconds: Double = 10, until done: () -> Bool) {
     while !done() && Date() < deadline { _ = d.poll(timeoutMs: 50) }
 }
 
-@Suite(.serialized) struct DiscoveryTests {
+extension InotifyUsers {
+@Suite struct DiscoveryTests {
     @Test func coalescesACreateAndRemoveInOneBatch() throws {
         let tree = try TempTree()
         let fd = cgf_inotify_open()
@@ -123,5 +124,44 @@ func drain(_ d: CgroupDiscovery, seconds: Double = 10, until done: () -> Bool) {
         cg.destroy()
         drain(d) { !d.known.contains(cg.name) }
         #expect(!d.known.contains(cg.name), "gone only once every hierarchy removed it")
+    }
+}
+}
+
+/// Suites that hold inotify watches run one after another: one of them lowers the system-wide
+/// watch limit for a moment.
+@Suite(.serialized) struct InotifyUsers {}
+
+extension InotifyUsers.DiscoveryTests {
+    /// Watches the user root holds in all processes (fdinfo "inotify wd:" lines).
+    static func watchesHeldByRoot() -> Int {
+        var total = 0
+        for pid in (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? [] where Int(pid) != nil {
+            for fd in (try? FileManager.default.contentsOfDirectory(atPath: "/proc/\(pid)/fdinfo")) ?? [] {
+                guard let info = try? String(contentsOfFile: "/proc/\(pid)/fdinfo/\(fd)", encoding: .utf8),
+                      info.contains("inotify wd:") else { continue }
+                total += info.split(separator: "\n").filter { $0.hasPrefix("inotify wd:") }.count
+            }
+        }
+        return total
+    }
+
+    @Test func runningOutOfWatchesFallsBackToRescans() throws {
+        let limitFile = "/proc/sys/fs/inotify/max_user_watches"
+        let original = try String(contentsOfFile: limitFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        let tree = try TempTree()
+        for i in 0..<40 { mkdir(tree.root + "/c\(i)", 0o755) }
+        try "\(Self.watchesHeldByRoot() + 20)\n".write(toFile: limitFile, atomically: false, encoding: .utf8)
+        defer { try? "\(original)\n".write(toFile: limitFile, atomically: false, encoding: .utf8) }
+        let d = CgroupDiscovery(layout: tree.layout)
+        d.start()
+        let failure = try #require(d.inotifyFailure, "the watch limit was hit")
+        #expect(failure.contains("No space left on device") && failure.contains("max_user_watches"))
+        #expect(d.known.count == 41, "everything is known all the same")
+        #expect(d.watchCount == 0, "no watches kept once inotify is off")
+        try "\(original)\n".write(toFile: limitFile, atomically: false, encoding: .utf8)
+        mkdir(tree.root + "/late", 0o755)
+        #expect(d.poll(timeoutMs: 10).isEmpty, "no inotify any more")
+        #expect(d.rescan() == [.added("/late")], "rescans keep the set right")
     }
 }

@@ -3,7 +3,8 @@ import Testing
 @testable import NodeMetrics
 
 /// The manager on this host's real cgroups.
-@Suite(.serialized) struct ManagerTests {
+extension InotifyUsers {
+@Suite struct ManagerTests {
     func waitFor(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
         let deadline = Date().addingTimeInterval(seconds)
         while !condition() && Date() < deadline { usleep(20_000) }
@@ -133,9 +134,11 @@ import Testing
         #expect(MachineInfo.osRelease("NAME=x\nPRETTY_NAME=\"Debian GNU/Linux 12 (bookworm)\"\n") == "Debian GNU/Linux 12 (bookworm)")
     }
 }
+}
 
 /// What lives in /proc rather than in the cgroup: processes, network namespaces, connections, filesystems.
-@Suite(.serialized) struct ContainerProcfsTests {
+extension InotifyUsers {
+@Suite struct ContainerProcfsTests {
     @Test func connectionTables() {
         let tcp = """
               sl  local_address rem_address   st tx_queue rx_queue tr tm->when retrnsmt   uid  timeout inode
@@ -188,4 +191,5 @@ import Testing
         #expect(json.contains(#""filesystem":[{"device":"/dev/"#))
         #expect(json.contains(#""ulimits":[{"name":"max_open_files","#))
     }
+}
 }
