@@ -124,9 +124,10 @@ import Testing
     }
 }
 
-@Suite struct SizeProbe {
-    @Test func printSizes() {
-        print("SIZE ContainerSample \(MemoryLayout<ContainerSample>.size) stride \(MemoryLayout<ContainerSample>.stride) cpu \(MemoryLayout<CPUSample>.size) mem \(MemoryLayout<MemorySample>.size) io \(MemoryLayout<DiskIOSample>.size) psi \(MemoryLayout<PressureStats?>.size)")
+/// The history's memory budget rests on a small sample: counters inline, the rest in one shared box.
+@Suite struct SampleSizeTests {
+    @Test func aSampleStaysSmall() {
+        #expect(MemoryLayout<ContainerSample>.stride <= 320, "\(MemoryLayout<ContainerSample>.stride) bytes")
     }
 }
 
@@ -145,7 +146,7 @@ import Testing
         #expect(!b.cpu.pressureStorage.sharesStorage(with: a.cpu.pressureStorage))
         b.shareStorage(with: a)
         #expect(b.cpu.pressureStorage.sharesStorage(with: a.cpu.pressureStorage))
-        #expect(b.diskIOStorage.sharesStorage(with: a.diskIOStorage))
+        #expect(b.partsStorage.sharesStorage(with: a.partsStorage))
         #expect(b.cpu.usage.perCPU.withUnsafeBufferPointer { $0.baseAddress } == a.cpu.usage.perCPU.withUnsafeBufferPointer { $0.baseAddress })
         #expect(b.memory.usage == 7 && b.cpu.pressure?.some.total == 5)
         var c = b

@@ -79,22 +79,26 @@ enum SampleConversion {
         out.pids.current = s.pointee.pids_current
         out.pids.max = s.pointee.pids_max
 
+        var hugetlb: [HugetlbSample] = []
+        var errors: [SampleFileError] = []
         let huge = cgf_sample_hugetlb(s)!
         for i in 0..<Int(s.pointee.hugetlb_count) {
             var h = HugetlbSample(pageSize: cadvisorPageSize(String(cString: cgf_hugetlb_size(huge + i))))
             h.usage = huge[i].usage
             h.maxUsage = huge[i].max_usage
             h.failcnt = huge[i].failcnt
-            out.hugetlb.append(h)
+            hugetlb.append(h)
             if huge[i].status < 0 {
-                out.errors.append(SampleFileError(file: "hugetlb.\(h.pageSize).*", reason: Status.text(Int32(huge[i].status))))
+                errors.append(SampleFileError(file: "hugetlb.\(h.pageSize).*", reason: Status.text(Int32(huge[i].status))))
             }
         }
 
         for f in 0..<Int(CGF_F_COUNT.rawValue) where status[f] < 0 {
             let file = cgf_cgroup_file_name(handle, Int32(f)).map { String(cString: $0) } ?? "file \(f)"
-            out.errors.append(SampleFileError(file: file, reason: Status.text(Int32(status[f]))))
+            errors.append(SampleFileError(file: file, reason: Status.text(Int32(status[f]))))
         }
+        if !hugetlb.isEmpty { out.hugetlb = hugetlb }
+        if !errors.isEmpty { out.errors = errors }
         return out
     }
 

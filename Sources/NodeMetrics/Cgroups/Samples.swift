@@ -205,44 +205,75 @@ public struct SampleFileError: Sendable, Equatable, CustomStringConvertible {
     public var description: String { "\(file): \(reason)" }
 }
 
-/// Everything one housekeeping pass reads for one cgroup.
+/// Everything one housekeeping pass reads for one cgroup. The counters that move on every pass are
+/// inline; everything else lives in one shared box (`Parts`), so a sample is small and consecutive
+/// samples can share what did not change.
 public struct ContainerSample: Sendable, Equatable {
     /// Wall-clock time of the read, nanoseconds since the Unix epoch.
     public var timestampNanos: Int64 = 0
     public var cpu = CPUSample()
     public var memory = MemorySample()
-    @Indirect public var diskIO = DiskIOSample()
     public var pids = PidsSample()
-    public var hugetlb: [HugetlbSample] = []
+
+    /// The parts of a sample kept out of line.
+    struct Parts: Sendable, Equatable {
+        var diskIO = DiskIOSample()
+        var hugetlb: [HugetlbSample] = []
+        var network: [NetInterfaceStats] = []
+        var processes: ProcessStats?
+        var connections: ConnectionStats?
+        var filesystems: [FilesystemStats] = []
+        var errors: [SampleFileError] = []
+    }
+    @Indirect var parts = Parts()
+
+    public init() {}
+
+    public var diskIO: DiskIOSample {
+        get { parts.diskIO }
+        set { parts.diskIO = newValue }
+    }
+    public var hugetlb: [HugetlbSample] {
+        get { parts.hugetlb }
+        set { parts.hugetlb = newValue }
+    }
     /// Interfaces of the container's network namespace, filtered as cAdvisor does (no lo, veth*,
     /// docker*, nerdctl*); empty for containers without their own namespace. Filled by the caller,
     /// which knows the container's pid.
-    public var network: [NetInterfaceStats] = []
+    public var network: [NetInterfaceStats] {
+        get { parts.network }
+        set { parts.network = newValue }
+    }
     /// process_count, fd_count, socket_count and the open-files limit (`process` kind).
-    @Indirect public var processes: ProcessStats? = nil
-    /// TCP/UDP connection states (`tcp` / `udp` kinds); boxed, as it is rarely on.
-    public var connections: ConnectionStats?
+    public var processes: ProcessStats? {
+        get { parts.processes }
+        set { parts.processes = newValue }
+    }
+    /// TCP/UDP connection states (`tcp` / `udp` kinds).
+    public var connections: ConnectionStats? {
+        get { parts.connections }
+        set { parts.connections = newValue }
+    }
     /// Filesystem usage and I/O (`disk` kind; the root container's block filesystems).
-    public var filesystems: [FilesystemStats] = []
+    public var filesystems: [FilesystemStats] {
+        get { parts.filesystems }
+        set { parts.filesystems = newValue }
+    }
     /// Files that failed; empty when the whole sample is good.
-    public var errors: [SampleFileError] = []
-    public init() {}
+    public var errors: [SampleFileError] {
+        get { parts.errors }
+        set { parts.errors = newValue }
+    }
 
-    /// The out-of-line storage of `diskIO` (tests look at sharing through it).
-    var diskIOStorage: Indirect<DiskIOSample> { _diskIO }
+    /// The out-of-line storage (tests look at sharing through it).
+    var partsStorage: Indirect<Parts> { _parts }
 
-    /// Lets this sample share every part that equals the previous sample's: out-of-line values and
-    /// array buffers. An idle container's history then costs little more than its counters.
+    /// Lets this sample share every part that equals the previous sample's. An idle container's
+    /// history then costs little more than its counters.
     public mutating func shareStorage(with previous: ContainerSample) {
         cpu.shareStorage(with: previous.cpu)
         memory.shareStorage(with: previous.memory)
-        _diskIO.share(with: previous._diskIO)
-        _processes.share(with: previous._processes)
-        if hugetlb == previous.hugetlb { hugetlb = previous.hugetlb }
-        if network == previous.network { network = previous.network }
-        if connections == previous.connections { connections = previous.connections }
-        if filesystems == previous.filesystems { filesystems = previous.filesystems }
-        if errors == previous.errors { errors = previous.errors }
+        _parts.share(with: previous._parts)
     }
 }
 

@@ -88,10 +88,10 @@ extension MachineInfo {
         if let maxFreq = HostFiles.firstLine(paths.path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq")).flatMap({ UInt64($0) }) {
             m.cpuFrequencyKHz = maxFreq
         }
-        let meminfo = parseMeminfo(HostFiles.read(paths.path("/proc/meminfo")) ?? "")
+        let meminfo = Procfs.parseMeminfo(HostFiles.read(paths.path("/proc/meminfo")) ?? "")
         m.memoryCapacity = meminfo["MemTotal"] ?? 0
         m.swapCapacity = meminfo["SwapTotal"] ?? 0
-        m.hugePages = hugePages(in: paths.path("/sys/kernel/mm/hugepages"))
+        m.hugePages = HugePages.pools(in: paths.path("/sys/kernel/mm/hugepages"))
         let identity = SystemIdentity.read(paths: paths)
         m.machineID = identity.machineID
         m.bootID = identity.bootID
@@ -132,27 +132,6 @@ extension MachineInfo {
         m.numCores = processors
         m.numPhysicalCores = cores.isEmpty ? processors : cores.count
         m.numSockets = sockets.isEmpty ? 1 : sockets.count
-    }
-
-    /// /proc/meminfo as key -> bytes.
-    static func parseMeminfo(_ text: String) -> [String: UInt64] {
-        var out: [String: UInt64] = [:]
-        for line in text.split(separator: "\n") {
-            let parts = line.split(separator: " ", omittingEmptySubsequences: true)
-            guard parts.count >= 2, let v = UInt64(parts[1]) else { continue }
-            out[String(parts[0].dropLast())] = parts.count > 2 && parts[2] == "kB" ? v * 1024 : v
-        }
-        return out
-    }
-
-    static func hugePages(in dir: String) -> [HugePage] {
-        let names = (try? FileManager.default.contentsOfDirectory(atPath: dir)) ?? []
-        return names.compactMap { name -> HugePage? in
-            guard name.hasPrefix("hugepages-"), name.hasSuffix("kB"),
-                  let kb = UInt64(name.dropFirst("hugepages-".count).dropLast(2)) else { return nil }
-            let pages = HostFiles.firstLine(dir + "/" + name + "/nr_hugepages").flatMap { UInt64($0) } ?? 0
-            return HugePage(pageSizeKB: kb, numPages: pages)
-        }.sorted { $0.pageSizeKB < $1.pageSizeKB }
     }
 
     /// Mounted block-device filesystems (one per device), with statfs capacity and inodes.
@@ -247,11 +226,11 @@ extension MachineInfo {
                 }
                 cores[key] = core
             }
-            let memory = parseMeminfo(HostFiles.read("\(nodeDir)/node\(id)/meminfo")?
+            let memory = Procfs.parseMeminfo(HostFiles.read("\(nodeDir)/node\(id)/meminfo")?
                 .replacing("Node \(id) ", with: "") ?? "")["MemTotal"] ?? 0
             let distances = (HostFiles.firstLine("\(nodeDir)/node\(id)/distance") ?? "").split(separator: " ").compactMap { UInt64($0) }
             nodes.append(Node(nodeID: id, memory: memory,
-                              hugePages: hugePages(in: "\(nodeDir)/node\(id)/hugepages"),
+                              hugePages: HugePages.pools(in: "\(nodeDir)/node\(id)/hugepages"),
                               cores: cores.values.sorted { ($0.socketID, $0.coreID) < ($1.socketID, $1.coreID) }
                                 .map { var c = $0; c.threadIDs.sort(); c.caches.sort { ($0.level, $0.type) < ($1.level, $1.type) }; return c },
                               caches: nodeCaches.sorted { ($0.level, $0.id) < ($1.level, $1.id) },

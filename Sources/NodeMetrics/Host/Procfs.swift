@@ -145,6 +145,19 @@ public final class Procfs {
         return Dictionary(SampleConversion.keyValues(l).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
     }
 
+    /// Parses meminfo-format text (/proc/meminfo, or a NUMA node's with its "Node N " prefix removed)
+    /// with the C core's parser: key -> bytes; nothing when the text is malformed.
+    public static func parseMeminfo(_ text: String) -> [String: UInt64] {
+        var bytes = Array(text.utf8)
+        let list = UnsafeMutablePointer<cgf_kv_list>.allocate(capacity: 1)
+        defer { list.deallocate() }
+        let rc = bytes.withUnsafeMutableBufferPointer { b in
+            b.withMemoryRebound(to: CChar.self) { cgf_parse_meminfo($0.baseAddress, $0.count, list) }
+        }
+        guard rc == Int32(CGF_OK) else { return [:] }
+        return Dictionary(SampleConversion.keyValues(list).map { ($0.key, $0.value) }, uniquingKeysWith: { a, _ in a })
+    }
+
     /// /proc/vmstat, in file order.
     public func vmstat() throws(ProcfsError) -> [(key: String, value: UInt64)] {
         let l = try read("vmstat", cgf_kv_list()) { cgf_procfs_read_vmstat(raw, $0, $1, $2) }

@@ -1,7 +1,7 @@
 /// A bounded ring of samples, oldest first, limited by a count and by age. Its storage grows up to
 /// the capacity as samples arrive and is then reused: memory stays flat once it is full.
 public struct SampleRing<Element> {
-    private var storage: [Element?] = []
+    private var storage: [Element] = []
     private var head = 0            // index of the oldest element
     public private(set) var count = 0
     public let capacity: Int
@@ -29,9 +29,8 @@ public struct SampleRing<Element> {
             count += 1
         }
         let newest = timestamp(element)
-        while count > 1, let oldest = storage[head], newest - timestamp(oldest) > maxAge {
-            storage[head] = nil
-            head = (head + 1) % capacity
+        while count > 1, newest - timestamp(storage[head]) > maxAge {
+            head = (head + 1) % capacity // the slot is overwritten later
             count -= 1
         }
     }
@@ -44,11 +43,10 @@ public struct SampleRing<Element> {
         out.reserveCapacity(Swift.min(count, limit ?? count))
         var i = count - 1
         while i >= 0, out.count < (limit ?? Int.max) {
-            if let e = storage[(head + i) % capacity] {
-                let t = timestamp(e)
-                if let start, t < start { break }
-                if end == nil || t <= end! { out.append(e) }
-            }
+            let e = storage[(head + i) % capacity]
+            let t = timestamp(e)
+            if let start, t < start { break }
+            if end == nil || t <= end! { out.append(e) }
             i -= 1
         }
         return out.reversed()
