@@ -4,13 +4,29 @@ import NodeMetrics
 import Glibc
 #endif
 
-/// The node-metrics executable. For now it samples one cgroup; the daemon comes with the serve issue.
+/// The node-metrics executable: the agent by default (`serve`), plus `sample` and `collect`.
 @main
-struct NodeMetricsCommand: ParsableCommand {
+struct NodeMetricsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node-metrics",
         abstract: "A container monitor compatible with cAdvisor.",
-        subcommands: [Sample.self, Collect.self])
+        subcommands: [Serve.self, Sample.self, Collect.self],
+        defaultSubcommand: Serve.self)
+
+    /// cAdvisor's Go-style boolean flags are rewritten before ArgumentParser sees them.
+    static func main() async {
+        let arguments = GoFlags.normalize(Array(CommandLine.arguments.dropFirst()), booleans: Serve.booleanFlags)
+        do {
+            var command = try parseAsRoot(arguments)
+            if var asyncCommand = command as? AsyncParsableCommand {
+                try await asyncCommand.run()
+            } else {
+                try command.run()
+            }
+        } catch {
+            exit(withError: error)
+        }
+    }
 }
 
 /// Prints one cgroup's current sample as cAdvisor v1 ContainerStats JSON.

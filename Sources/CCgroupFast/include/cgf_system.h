@@ -16,6 +16,13 @@ int cgf_machine_id(char out[33]);
 /** The boot id (32 hex digits + NUL) from sd_id128_get_boot; a negative errno on failure. */
 int cgf_boot_id(char out[33]);
 
+/** Tells the service manager about state changes (sd_notify): "READY=1", "STOPPING=1", "WATCHDOG=1".
+    Returns > 0 when sent, 0 when NOTIFY_SOCKET is not set, a negative errno on failure. */
+int cgf_notify(const char *state);
+
+/** The watchdog interval in microseconds when the service manager asked for pings (sd_watchdog_enabled), else 0. */
+uint64_t cgf_watchdog_usec(void);
+
 /** The linked libseccomp version as major*10000 + minor*100 + micro. */
 unsigned cgf_seccomp_version(void);
 

@@ -121,3 +121,52 @@ public final class EventStore: Sendable {
 
     public var subscriberCount: Int { state.withLock { $0.subscribers.count } }
 }
+
+extension EventRetention {
+    /// A retention flag value is wrong: which flag and why.
+    public struct FlagError: Error, CustomStringConvertible, Equatable {
+        public var flag: String
+        public var reason: String
+        public var description: String { "-\(flag): \(reason)" }
+    }
+
+    /// Parses cAdvisor's `-event_storage_age_limit` ("default=24h,oom=1h") and
+    /// `-event_storage_event_limit` ("default=100000,creation=10"). Keys are `default` or an event
+    /// type (`oom`, `oomKill`, `containerCreation`, `containerDeletion`; cAdvisor's short `creation`
+    /// and `deletion` are accepted too).
+    public static func parse(ages: String, counts: String) throws(FlagError) -> EventRetention {
+        func entries(_ text: String, _ flag: String) throws(FlagError) -> [(EventType?, String)] {
+            var out: [(EventType?, String)] = []
+            for part in text.split(separator: ",") where !part.isEmpty {
+                let kv = part.split(separator: "=", maxSplits: 1).map(String.init)
+                guard kv.count == 2 else { throw FlagError(flag: flag, reason: "\"\(part)\" is not type=value") }
+                let aliases = ["creation": EventType.containerCreation, "deletion": .containerDeletion]
+                if kv[0] == "default" {
+                    out.append((nil, kv[1]))
+                } else if let t = EventType(rawValue: kv[0]) ?? aliases[kv[0]] {
+                    out.append((t, kv[1]))
+                } else {
+                    throw FlagError(flag: flag, reason: "unknown event type \"\(kv[0])\"")
+                }
+            }
+            return out
+        }
+        var defaultAge: Duration = .seconds(24 * 3600)
+        var defaultCount = 100_000
+        var typeAges: [EventType: Duration] = [:]
+        var typeCounts: [EventType: Int] = [:]
+        for (type, value) in try entries(ages, "event_storage_age_limit") {
+            guard let d = try? GoDuration.parse(value) else {
+                throw FlagError(flag: "event_storage_age_limit", reason: "invalid duration \"\(value)\"")
+            }
+            if let type { typeAges[type] = d } else { defaultAge = d }
+        }
+        for (type, value) in try entries(counts, "event_storage_event_limit") {
+            guard let n = Int(value), n >= 0 else {
+                throw FlagError(flag: "event_storage_event_limit", reason: "invalid count \"\(value)\"")
+            }
+            if let type { typeCounts[type] = n } else { defaultCount = n }
+        }
+        return EventRetention(defaultAge: defaultAge, defaultCount: defaultCount, ages: typeAges, counts: typeCounts)
+    }
+}

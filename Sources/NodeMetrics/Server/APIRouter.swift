@@ -1,0 +1,290 @@
+import FoundationEssentials
+
+/// The agent's version, as /api/v2.0/version and cadvisor_version_info report it.
+public enum AgentVersion {
+    public static let current = "0.1.0"
+}
+
+/// Serves cAdvisor's REST API from the manager's store: routes, request options, and cAdvisor's
+/// response shapes. Deliberate differences from cAdvisor: an unknown container is 404 (cAdvisor:
+/// 500) with cAdvisor's message text; a bad parameter, version or request type is 400 naming it; a
+/// container name that climbs out of the cgroup tree with ".." is refused (400).
+public struct APIRouter: Sendable {
+    public let manager: ContainerManager
+    /// `-url_base_prefix`, without a trailing slash.
+    public let urlBasePrefix: String
+
+    public static let versions = ["v1.0", "v1.1", "v1.2", "v1.3", "v2.0", "v2.1"]
+
+    public init(manager: ContainerManager, urlBasePrefix: String = "") {
+        self.manager = manager
+        var p = urlBasePrefix
+        while p.hasSuffix("/") { p.removeLast() }
+        self.urlBasePrefix = p.isEmpty || p.hasPrefix("/") ? p : "/" + p
+    }
+
+    /// Request types of an API version (cumulative, as cAdvisor's).
+    static func requestTypes(_ version: String) -> [String] {
+        var types = ["containers", "machine"]
+        if version >= "v1.1" { types.append("subcontainers") }
+        if version >= "v1.2" { types.append("docker") }
+        if version >= "v1.3" { types.append("events") }
+        if version.hasPrefix("v2") {
+            types = ["version", "attributes", "machine", "summary", "spec", "events"]
+        }
+        return types
+    }
+
+    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        var path = request.path
+        if !urlBasePrefix.isEmpty {
+            guard path == urlBasePrefix || path.hasPrefix(urlBasePrefix + "/") else {
+                return .text(404, "404 page not found\n")
+            }
+            path = String(path.dropFirst(urlBasePrefix.count))
+        }
+        if path.isEmpty || path == "/" {
+            return HTTPResponse(status: 307, body: [], headers: [("Location", urlBasePrefix + "/containers/")])
+        }
+        if path == "/healthz" { return .text(200, "ok") }
+        if path == "/api" || path == "/api/" {
+            return .text(400, "Supported API versions: \(Self.versions.joined(separator: ","))")
+        }
+        guard path.hasPrefix("/api/") else { return .text(404, "404 page not found\n") }
+        let parts = path.dropFirst("/api/".count).split(separator: "/", maxSplits: 2, omittingEmptySubsequences: false)
+        let version = String(parts[0])
+        guard Self.versions.contains(version) else {
+            return .text(400, "unknown API version \"\(version)\"; supported versions: \(Self.versions.joined(separator: ","))")
+        }
+        let types = Self.requestTypes(version)
+        guard parts.count > 1, !parts[1].isEmpty else {
+            return .text(400, "Supported request types: \"\(types.joined(separator: ","))\"")
+        }
+        let type = String(parts[1])
+        guard types.contains(type) else {
+            return .text(400, "unknown request type \"\(type)\" for API \(version); supported: \(types.joined(separator: ","))")
+        }
+        let rest = parts.count > 2 ? String(parts[2]) : ""
+        let components = rest.split(separator: "/")
+        if components.contains("..") {
+            return .text(400, "invalid container name \"/\(rest)\": \"..\" is not allowed")
+        }
+        let name = "/" + components.filter { $0 != "." }.joined(separator: "/")
+        do {
+            return version.hasPrefix("v1") ? try v1(type, name, request) : try v2(type, name, request)
+        } catch let error as APIError {
+            return .text(error.status, error.message)
+        } catch {
+            return .text(500, "\(error)")
+        }
+    }
+
+    struct APIError: Error {
+        var status: Int
+        var message: String
+        static func unknownContainer(_ name: String) -> APIError { APIError(status: 404, message: "unknown container \"\(name)\"") }
+        static func badParameter(_ p: String, _ v: String, _ why: String) -> APIError {
+            APIError(status: 400, message: "invalid value \"\(v)\" for parameter \"\(p)\": \(why)")
+        }
+    }
+
+    var deviceName: CAdvisorV1Stats.DeviceNamer {
+        let disks = manager.machineInfo.diskMap
+        return { major, minor in disks["\(major):\(minor)"]?.name ?? "" }
+    }
+
+    // MARK: v1
+
+    /// v1's JSON body options: num_stats (default 60, -1 all), start, end (RFC 3339).
+    struct V1Options {
+        var numStats: Int? = 60
+        var start: Int64?
+        var end: Int64?
+    }
+
+    func v1Options(_ body: [UInt8]) throws -> V1Options {
+        var o = V1Options()
+        guard !body.allSatisfy({ $0 == 0x20 || $0 == 0x0A || $0 == 0x0D || $0 == 0x09 }) else { return o }
+        guard let object = try? JSONDecoder().decode(V1RequestBody.self, from: Data(body)) else {
+            throw APIError(status: 400, message: "unable to decode the json value")
+        }
+        if let n = object.num_stats { o.numStats = n < 0 ? nil : n }
+        o.start = try object.start.map { try Self.parseTime($0, "start") }
+        o.end = try object.end.map { try Self.parseTime($0, "end") }
+        return o
+    }
+
+    struct V1RequestBody: Decodable {
+        var num_stats: Int?
+        var start: String?
+        var end: String?
+    }
+
+    /// RFC 3339 (with optional fraction and zone) to nanoseconds since the epoch.
+    static func parseTime(_ text: String, _ parameter: String) throws -> Int64 {
+        let strategy = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        if let d = try? Date(text, strategy: strategy) ?? Date(text, strategy: .iso8601) {
+            return Int64(d.timeIntervalSince1970 * 1e9)
+        }
+        throw APIError.badParameter(parameter, text, "not an RFC 3339 time")
+    }
+
+    func snapshot(_ name: String, count: Int?, start: Int64? = nil, end: Int64? = nil) throws -> ContainerSnapshot {
+        guard let s = manager.store.snapshot(name, count: count, start: start, end: end) else {
+            throw APIError.unknownContainer(name)
+        }
+        return s
+    }
+
+    /// The container and everything under it, sorted.
+    func subtree(_ name: String) -> [String] {
+        let prefix = name == "/" ? "/" : name + "/"
+        return manager.store.names.filter { $0 == name || $0.hasPrefix(prefix) }
+    }
+
+    /// Direct children of a container.
+    func children(_ name: String) -> [String] {
+        let prefix = name == "/" ? "/" : name + "/"
+        return manager.store.names.filter { $0.hasPrefix(prefix) && $0 != name && !$0.dropFirst(prefix.count).contains("/") }
+    }
+
+    func v1(_ type: String, _ name: String, _ request: HTTPRequest) throws -> HTTPResponse {
+        var w = JSONWriter()
+        switch type {
+        case "machine":
+            CAdvisorV1Info.writeMachineInfo(manager.machineInfo, &w)
+        case "containers":
+            let o = try v1Options(request.body)
+            let s = try snapshot(name, count: o.numStats, start: o.start, end: o.end)
+            CAdvisorV1Info.writeContainerInfo(s, subcontainers: children(name), deviceName: deviceName, to: &w)
+        case "subcontainers":
+            let o = try v1Options(request.body)
+            let names = subtree(name)
+            guard !names.isEmpty else { throw APIError.unknownContainer(name) }
+            w.beginArray()
+            for n in names {
+                guard let s = manager.store.snapshot(n, count: o.numStats, start: o.start, end: o.end) else { continue }
+                CAdvisorV1Info.writeContainerInfo(s, subcontainers: children(n), deviceName: deviceName, to: &w)
+            }
+            w.endArray()
+        case "docker":
+            // No runtime integration yet: no container is a Docker container.
+            guard name == "/" else { throw APIError(status: 404, message: "unable to find Docker container \"\(name.dropFirst())\"") }
+            w.beginObject()
+            w.endObject()
+        case "events":
+            return try events(name, request)
+        default:
+            throw APIError(status: 400, message: "unknown request type \"\(type)\"")
+        }
+        return .json(w)
+    }
+
+    // MARK: events
+
+    func boolParameter(_ request: HTTPRequest, _ key: String) -> Bool? {
+        request.query[key].map { $0 == "true" || $0 == "1" }
+    }
+
+    /// The event filter of a request's query (cAdvisor's parameters; bad values are 400 here).
+    func eventFilter(_ name: String, _ request: HTTPRequest) throws -> EventFilter {
+        var f = EventFilter()
+        f.containerName = name
+        f.includeSubcontainers = boolParameter(request, "subcontainers") ?? false
+        let typeParameters: [(String, EventType)] = [("oom_events", .oom), ("oom_kill_events", .oomKill),
+                                                     ("creation_events", .containerCreation),
+                                                     ("deletion_events", .containerDeletion)]
+        if boolParameter(request, "all_events") != true {
+            let chosen = typeParameters.filter { boolParameter(request, $0.0) == true }.map(\.1)
+            f.types = Set(chosen)
+        }
+        if let m = request.query["max_events"] {
+            guard let n = Int(m) else { throw APIError.badParameter("max_events", m, "not an integer") }
+            f.maxEvents = n < 0 ? nil : n
+        }
+        f.start = try request.query["start_time"].map { try Self.parseTime($0, "start_time") }
+        f.end = try request.query["end_time"].map { try Self.parseTime($0, "end_time") }
+        return f
+    }
+
+    func events(_ name: String, _ request: HTTPRequest) throws -> HTTPResponse {
+        let f = try eventFilter(name, request)
+        var w = JSONWriter()
+        w.beginArray()
+        for e in manager.events.query(f) { CAdvisorV1Info.writeEvent(e, &w) }
+        w.endArray()
+        return .json(w)
+    }
+
+    // MARK: v2
+
+    /// v2 request options: type (name|docker|podman), count (default 64, -1 all), recursive, max_age.
+    struct V2Options {
+        var type = "name"
+        var count: Int? = 64
+        var recursive = false
+        var maxAge: Duration?
+    }
+
+    func v2Options(_ request: HTTPRequest) throws -> V2Options {
+        var o = V2Options()
+        if let t = request.query["type"] {
+            guard ["name", "docker", "podman"].contains(t) else { throw APIError.badParameter("type", t, "unknown 'type' (name, docker, podman)") }
+            o.type = t
+        }
+        if let c = request.query["count"] {
+            guard let n = Int(c), n >= -1 else { throw APIError.badParameter("count", c, "must be an integer ≥ -1") }
+            o.count = n == -1 ? nil : n
+        }
+        o.recursive = request.query["recursive"] == "true"
+        if let m = request.query["max_age"] {
+            guard let d = try? GoDuration.parse(m) else { throw APIError.badParameter("max_age", m, "not a duration (e.g. 10s)") }
+            o.maxAge = d
+        }
+        return o
+    }
+
+    func v2Names(_ name: String, _ o: V2Options) throws -> [String] {
+        guard o.type == "name" else { return [] } // no runtime integration yet
+        if o.recursive {
+            let names = subtree(name)
+            guard !names.isEmpty else { throw APIError.unknownContainer(name) }
+            return names
+        }
+        guard manager.store.contains(name) else { throw APIError.unknownContainer(name) }
+        return [name]
+    }
+
+    func v2(_ type: String, _ name: String, _ request: HTTPRequest) throws -> HTTPResponse {
+        var w = JSONWriter()
+        switch type {
+        case "version":
+            w.value(AgentVersion.current)
+        case "machine":
+            CAdvisorV1Info.writeMachineInfo(manager.machineInfo, &w)
+        case "attributes":
+            CAdvisorV2Info.writeAttributes(manager.machineInfo, &w)
+        case "summary":
+            let o = try v2Options(request)
+            w.beginObject()
+            for n in try v2Names(name, o) {
+                guard let s = manager.store.snapshot(n, count: 0) else { continue }
+                w.object(n) { w in CAdvisorV2Info.writeDerivedStats(s.derived, &w) }
+            }
+            w.endObject()
+        case "spec":
+            let o = try v2Options(request)
+            w.beginObject()
+            for n in try v2Names(name, o) {
+                guard let s = manager.store.snapshot(n, count: 1) else { continue }
+                w.object(n) { w in CAdvisorV2Info.writeSpec(s, &w) }
+            }
+            w.endObject()
+        case "events":
+            return try events(name, request)
+        default:
+            throw APIError(status: 400, message: "unknown request type \"\(type)\"")
+        }
+        return .json(w)
+    }
+}

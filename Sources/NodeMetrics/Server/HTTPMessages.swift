@@ -1,0 +1,76 @@
+/// A request as the router sees it: the method, the path with the URL base prefix removed, the
+/// decoded query and the body.
+public struct HTTPRequest: Sendable {
+    public var method: String
+    public var path: String
+    public var query: [String: String]
+    public var body: [UInt8]
+    public var headers: [(String, String)]
+
+    public init(method: String = "GET", uri: String, body: [UInt8] = [], headers: [(String, String)] = []) {
+        self.method = method
+        let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
+        path = Self.percentDecode(parts.first.map(String.init) ?? "/")
+        var q: [String: String] = [:]
+        if parts.count > 1 {
+            for pair in parts[1].split(separator: "&") {
+                let kv = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+                let key = Self.percentDecode(String(kv[0]).replacing("+", with: " "))
+                if q[key] == nil {
+                    q[key] = kv.count > 1 ? Self.percentDecode(String(kv[1]).replacing("+", with: " ")) : ""
+                }
+            }
+        }
+        query = q
+        self.body = body
+        self.headers = headers
+    }
+
+    /// The first value of a header (case-insensitive).
+    public func header(_ name: String) -> String? {
+        headers.first { $0.0.lowercased() == name.lowercased() }?.1
+    }
+
+    static func percentDecode(_ s: String) -> String {
+        guard s.contains("%") else { return s }
+        var out: [UInt8] = []
+        let u = Array(s.utf8)
+        var i = 0
+        while i < u.count {
+            if u[i] == UInt8(ascii: "%"), i + 2 < u.count,
+               let v = UInt8(String(decoding: u[(i + 1)...(i + 2)], as: UTF8.self), radix: 16) {
+                out.append(v)
+                i += 3
+            } else {
+                out.append(u[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}
+
+/// A complete response.
+public struct HTTPResponse: Sendable {
+    public var status: Int
+    public var contentType: String
+    public var body: [UInt8]
+    public var headers: [(String, String)] = []
+
+    public init(status: Int, contentType: String = "text/plain; charset=utf-8", body: [UInt8], headers: [(String, String)] = []) {
+        self.status = status
+        self.contentType = contentType
+        self.body = body
+        self.headers = headers
+    }
+
+    public static func text(_ status: Int, _ text: String) -> HTTPResponse {
+        HTTPResponse(status: status, body: Array(text.utf8))
+    }
+
+    public static func json(_ w: JSONWriter) -> HTTPResponse {
+        HTTPResponse(status: 200, contentType: "application/json", body: w.bytes)
+    }
+
+    public var bodyText: String { String(decoding: body, as: UTF8.self) }
+}

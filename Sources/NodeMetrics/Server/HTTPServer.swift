@@ -1,0 +1,111 @@
+import NIOCore
+import NIOHTTP1
+import NIOPosix
+
+/// The HTTP/1.1 server: SwiftNIO with one event loop, each request answered by the router.
+/// Requests larger than `maxBodyBytes` are refused (413) and malformed ones get NIO's 400; neither
+/// reaches the router. Idle connections are closed after `idleTimeout`.
+public final class HTTPServer: Sendable {
+    public let router: APIRouter
+    public let maxBodyBytes: Int
+    public let idleTimeout: TimeAmount
+    private let group: MultiThreadedEventLoopGroup
+
+    public init(router: APIRouter, maxBodyBytes: Int = 1 << 20, idleTimeout: TimeAmount = .seconds(60)) {
+        self.router = router
+        self.maxBodyBytes = maxBodyBytes
+        self.idleTimeout = idleTimeout
+        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+    }
+
+    /// Binds and starts accepting; the returned channel closes when the server stops.
+    public func bind(host: String, port: Int) async throws -> Channel {
+        let router = self.router, maxBody = maxBodyBytes, idle = idleTimeout
+        return try await ServerBootstrap(group: group)
+            .serverChannelOption(ChannelOptions.backlog, value: 256)
+            .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
+            .childChannelOption(ChannelOptions.socketOption(.tcp_nodelay), value: 1)
+            .childChannelInitializer { channel in
+                channel.eventLoop.makeCompletedFuture {
+                    try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
+                    try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(RequestHandler(router: router, maxBodyBytes: maxBody))
+                }
+            }
+            .bind(host: host.isEmpty ? "0.0.0.0" : host, port: port).get()
+    }
+
+    public func shutdown() async throws {
+        try await group.shutdownGracefully()
+    }
+}
+
+/// Collects one request, asks the router, writes the response.
+final class RequestHandler: ChannelInboundHandler {
+    typealias InboundIn = HTTPServerRequestPart
+    typealias OutboundOut = HTTPServerResponsePart
+
+    let router: APIRouter
+    let maxBodyBytes: Int
+    private var head: HTTPRequestHead?
+    private var body: [UInt8] = []
+    private var tooLarge = false
+
+    init(router: APIRouter, maxBodyBytes: Int) {
+        self.router = router
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        switch unwrapInboundIn(data) {
+        case .head(let h):
+            head = h
+            body.removeAll(keepingCapacity: true)
+            tooLarge = false
+        case .body(var buffer):
+            if body.count + buffer.readableBytes > maxBodyBytes {
+                tooLarge = true
+            } else if let bytes = buffer.readBytes(length: buffer.readableBytes) {
+                body.append(contentsOf: bytes)
+            }
+        case .end:
+            guard let head else { return }
+            self.head = nil
+            let response: HTTPResponse
+            if tooLarge {
+                response = .text(413, "request body larger than \(maxBodyBytes) bytes")
+            } else {
+                let request = HTTPRequest(method: "\(head.method)", uri: head.uri, body: body,
+                                          headers: head.headers.map { ($0.name, $0.value) })
+                response = router.handle(request)
+            }
+            write(response, keepAlive: head.isKeepAlive && !tooLarge, version: head.version, context: context)
+        }
+    }
+
+    private func write(_ response: HTTPResponse, keepAlive: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: response.contentType)
+        headers.add(name: "Content-Length", value: String(response.body.count))
+        for (k, v) in response.headers { headers.add(name: k, value: v) }
+        if !keepAlive { headers.add(name: "Connection", value: "close") }
+        let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
+        context.write(wrapOutboundOut(.head(head)), promise: nil)
+        var buffer = context.channel.allocator.buffer(capacity: response.body.count)
+        buffer.writeBytes(response.body)
+        context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
+        let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
+        if !keepAlive {
+            let channel = context.channel
+            done.whenComplete { _ in channel.close(promise: nil) }
+        }
+    }
+
+    func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
+        if event is IdleStateHandler.IdleStateEvent {
+            context.close(promise: nil) // a slow or idle client
+        } else {
+            context.fireUserInboundEventTriggered(event)
+        }
+    }
+}

@@ -1,0 +1,150 @@
+import ArgumentParser
+import NodeMetrics
+
+/// A cAdvisor flag name, accepted as `-name` and `--name`.
+func flag(_ name: String) -> NameSpecification {
+    [.customLong(name, withSingleDash: true), .customLong(name)]
+}
+
+/// The daemon: `node-metrics` with no subcommand. Flags are cAdvisor's, spelled as its users write them.
+struct Serve: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "serve",
+        abstract: "Run the agent: discovery, housekeeping and the HTTP server (the default command).")
+
+    /// Flags that Go lets stand alone (`-docker_only`), rewritten by GoFlags.normalize.
+    static let booleanFlags: Set<String> = [
+        "allow_dynamic_housekeeping", "docker_only", "disable_root_cgroup_stats", "store_container_labels",
+        "version", "logtostderr", "alsologtostderr", "profiling", "enable_load_reader", "log_cadvisor_usage",
+        "docker-tls", "storage_driver_secure", "storage_driver_es_enable_sniffer", "storage_driver_kafka_ssl_verify",
+        "skip_headers", "skip_log_headers", "one_output", "add_dir_header",
+    ]
+
+    // MARK: HTTP
+    @Option(name: flag("listen_ip"), help: "IP to listen on; empty for all.")
+    var listenIP = ""
+    @Option(name: flag("port"), help: "Port to listen on.")
+    var port = 8080
+    @Option(name: flag("url_base_prefix"), help: "Prefix path that will be prepended to all paths (reverse proxies).")
+    var urlBasePrefix = ""
+    @Option(name: flag("prometheus_endpoint"), help: "Endpoint to expose Prometheus metrics on.")
+    var prometheusEndpoint = "/metrics"
+    @Option(name: flag("http_auth_file"), help: "HTTP auth file (htpasswd) for the web UI.")
+    var httpAuthFile = ""
+    @Option(name: flag("http_auth_realm"), help: "HTTP auth realm for the web UI.")
+    var httpAuthRealm = "localhost"
+    @Option(name: flag("http_digest_file"), help: "HTTP digest file (htdigest) for the web UI.")
+    var httpDigestFile = ""
+    @Option(name: flag("http_digest_realm"), help: "HTTP digest realm for the web UI.")
+    var httpDigestRealm = "localhost"
+    @Option(name: flag("version"), help: "Print the version and exit.")
+    var version = GoBool(false)
+
+    // MARK: housekeeping
+    @Option(name: flag("housekeeping_interval"), help: "Interval between container housekeepings.")
+    var housekeepingInterval: Duration = .seconds(1)
+    @Option(name: flag("max_housekeeping_interval"), help: "Largest interval between container housekeepings.")
+    var maxHousekeepingInterval: Duration = .seconds(60)
+    @Option(name: flag("allow_dynamic_housekeeping"), help: "Whether to allow the housekeeping interval to be dynamic.")
+    var allowDynamicHousekeeping = GoBool(true)
+    @Option(name: flag("global_housekeeping_interval"), help: "Interval between global housekeepings (rescans).")
+    var globalHousekeepingInterval: Duration = .seconds(60)
+    @Option(name: flag("update_machine_info_interval"), help: "Interval between machine info updates.")
+    var updateMachineInfoInterval: Duration = .seconds(300)
+    @Option(name: flag("storage_duration"), help: "How long to keep data stored.")
+    var storageDuration: Duration = .seconds(120)
+    @Option(name: flag("event_storage_age_limit"), help: "Max age of events, per type: default=24h,oom=1h.")
+    var eventStorageAgeLimit = "default=24h"
+    @Option(name: flag("event_storage_event_limit"), help: "Max number of events, per type: default=100000.")
+    var eventStorageEventLimit = "default=100000"
+
+    // MARK: containers
+    @Option(name: flag("docker_only"), help: "Only report docker containers in addition to root stats.")
+    var dockerOnly = GoBool(false)
+    @Option(name: flag("raw_cgroup_prefix_whitelist"), help: "Comma list of cgroup prefixes still collected with -docker_only.")
+    var rawCgroupPrefixWhitelist = ""
+    @Option(name: flag("disable_root_cgroup_stats"), help: "Disable collecting root cgroup stats.")
+    var disableRootCgroupStats = GoBool(false)
+    @Option(name: flag("disable_metrics"), help: "Comma list of metric kinds to skip.")
+    var disableMetrics = "advtcp,cpu_topology,cpuset,hugetlb,memory_numa,process,referenced_memory,resctrl,sched,tcp,udp"
+    @Option(name: flag("enable_metrics"), help: "Comma list of metric kinds to collect; overrides -disable_metrics.")
+    var enableMetrics = ""
+    @Option(name: flag("root"), help: "Prefix under which the host's /proc and /sys are read (/rootfs in a container).")
+    var root = "/"
+
+    // MARK: runtimes and labels (used by the runtime integrations)
+    @Option(name: flag("docker"), help: "Docker endpoint.")
+    var docker = "unix:///var/run/docker.sock"
+    @Option(name: flag("containerd"), help: "containerd endpoint.")
+    var containerd = "/run/containerd/containerd.sock"
+    @Option(name: flag("containerd-namespace"), help: "containerd namespace.")
+    var containerdNamespace = "k8s.io"
+    @Option(name: flag("podman"), help: "Podman endpoint.")
+    var podman = "unix:///var/run/podman/podman.sock"
+    @Option(name: flag("store_container_labels"), help: "Convert container labels and environment variables into labels on Prometheus metrics.")
+    var storeContainerLabels = GoBool(true)
+    @Option(name: flag("whitelisted_container_labels"), help: "Comma list of container labels to keep when -store_container_labels=false.")
+    var whitelistedContainerLabels = ""
+    @Option(name: flag("env_metadata_whitelist"), help: "Comma list of environment variable prefixes to collect.")
+    var envMetadataWhitelist = ""
+
+    // MARK: logging (klog's flags)
+    @Option(name: flag("v"), help: "Log verbosity (klog levels; 2 is cAdvisor's default).")
+    var verbosity = 2
+    @Option(name: flag("logtostderr"), help: "Log to standard error (always on).")
+    var logToStderr = GoBool(true)
+
+    // MARK: cAdvisor features not built (accepted with a warning)
+    @Option(name: flag("storage_driver"), help: "Push exporters (not built yet: accepted with a warning).")
+    var storageDriver: String?
+    @Option(name: flag("perf_events_config"), help: "Perf events (not built yet: accepted with a warning).")
+    var perfEventsConfig: String?
+    @Option(name: flag("profiling"), help: "pprof handlers (no Go runtime here: accepted with a warning).")
+    var profiling: GoBool?
+    @Option(name: flag("enable_load_reader"), help: "Netlink CPU load reader (not built yet: accepted with a warning).")
+    var enableLoadReader: GoBool?
+    @Option(name: flag("max_procs"), help: "GOMAXPROCS (no Go runtime here: accepted with a warning).")
+    var maxProcs: Int?
+    @Option(name: flag("resctrl_interval"), help: "Resctrl (not built yet: accepted with a warning).")
+    var resctrlInterval: Duration?
+
+    /// Flags of features that are not built, with how they were set, for the start-up warnings.
+    var unbuiltFlagsInUse: [String] {
+        var out: [String] = []
+        if let storageDriver, !storageDriver.isEmpty { out.append("-storage_driver=\(storageDriver)") }
+        if let perfEventsConfig, !perfEventsConfig.isEmpty { out.append("-perf_events_config") }
+        if profiling?.value == true { out.append("-profiling") }
+        if enableLoadReader?.value == true { out.append("-enable_load_reader") }
+        if maxProcs != nil { out.append("-max_procs") }
+        if resctrlInterval != nil { out.append("-resctrl_interval") }
+        return out
+    }
+
+    func validate() throws {
+        guard (1...65535).contains(port) else { throw ValidationError("-port: \(port) is not a TCP port (1-65535)") }
+        guard housekeepingInterval > .zero else { throw ValidationError("-housekeeping_interval must be positive") }
+        guard storageDuration > .zero else { throw ValidationError("-storage_duration must be positive") }
+        _ = try managerConfiguration()
+    }
+
+    /// The manager's configuration from the flags; errors name the flag.
+    func managerConfiguration() throws -> ManagerConfiguration {
+        var c = ManagerConfiguration()
+        c.paths = HostPaths(root: root)
+        c.housekeeping = HousekeepingPolicy(interval: housekeepingInterval, maxInterval: maxHousekeepingInterval,
+                                            dynamic: allowDynamicHousekeeping.value)
+        c.globalHousekeepingInterval = globalHousekeepingInterval
+        c.machineInfoInterval = updateMachineInfoInterval
+        c.storage = ContainerStore.Limits(maxAge: storageDuration)
+        c.filter = ContainerFilter(dockerOnly: dockerOnly.value,
+                                   rawPrefixWhitelist: rawCgroupPrefixWhitelist.split(separator: ",").map(String.init))
+        c.disableRootCgroupStats = disableRootCgroupStats.value
+        do {
+            c.metricKinds = try MetricKinds.parse(enable: enableMetrics, disable: disableMetrics)
+        } catch {
+            throw ValidationError(error.description)
+        }
+        c.eventRetention = try EventRetention.parse(ages: eventStorageAgeLimit, counts: eventStorageEventLimit)
+        return c
+    }
+}

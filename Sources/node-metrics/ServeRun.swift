@@ -1,0 +1,77 @@
+import ArgumentParser
+import CCgroupFast
+import Logging
+import NIOCore
+import NodeMetrics
+import ServiceLifecycle
+
+extension Serve {
+    func run() async throws {
+        if version.value {
+            print("node-metrics version \(AgentVersion.current) (cAdvisor-compatible API)")
+            return
+        }
+        let level: Logger.Level = verbosity >= 4 ? .debug : .info
+        LoggingSystem.bootstrap { LogfmtLogHandler(label: $0, level: level) }
+        let logger = Logger(label: "node-metrics")
+        for f in unbuiltFlagsInUse {
+            logger.warning("flag \(f) is accepted for cAdvisor compatibility but its feature is not built; it has no effect")
+        }
+        let manager = try ContainerManager(configuration: managerConfiguration(), logger: logger)
+        let server = HTTPServer(router: APIRouter(manager: manager, urlBasePrefix: urlBasePrefix))
+        let services: [any Service] = [
+            ManagerService(manager: manager),
+            HTTPService(server: server, host: listenIP, port: port, logger: logger),
+        ]
+        let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
+                                                       gracefulShutdownSignals: [.sigterm, .sigint],
+                                                       logger: logger))
+        try await group.run()
+        _ = cgf_notify("STOPPING=1")
+        logger.info("stopped")
+    }
+}
+
+/// Runs the manager until graceful shutdown.
+struct ManagerService: Service {
+    let manager: ContainerManager
+    func run() async throws {
+        manager.start()
+        try? await gracefulShutdown()
+        manager.stop()
+    }
+}
+
+/// Serves HTTP until graceful shutdown; tells systemd it is ready once the port is bound, and pings
+/// its watchdog when asked to.
+struct HTTPService: Service {
+    let server: HTTPServer
+    let host: String
+    let port: Int
+    let logger: Logger
+
+    func run() async throws {
+        let channel = try await server.bind(host: host, port: port)
+        logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        _ = cgf_notify("READY=1")
+        let watchdog = cgf_watchdog_usec()
+        try await withGracefulShutdownHandler {
+            try await withThrowingTaskGroup(of: Void.self) { tasks in
+                tasks.addTask { try await channel.closeFuture.get() }
+                if watchdog > 0 {
+                    tasks.addTask {
+                        while !Task.isCancelled {
+                            try await Task.sleep(for: .microseconds(Int64(watchdog / 2)))
+                            _ = cgf_notify("WATCHDOG=1")
+                        }
+                    }
+                }
+                try await tasks.next()
+                tasks.cancelAll()
+            }
+        } onGracefulShutdown: {
+            channel.close(promise: nil)
+        }
+        try await server.shutdown()
+    }
+}
