@@ -1,16 +1,29 @@
 import ArgumentParser
 
 /// Go's flag package accepts `-name`, `--name`, `-name=value`, `--name value`; a boolean flag is
-/// `-name` alone or `-name=true|false`, never `-name false`. ArgumentParser handles the valued forms
-/// with single-dash long names; this rewrites a bare boolean flag to `--name=true` first, so
-/// cAdvisor command lines work unchanged.
+/// `-name` alone or `-name=true|false`, never `-name false`. This rewrites every flag to ArgumentParser's
+/// `--name` form (`-v=2` too, which would otherwise be a short option) and a bare boolean flag to
+/// `--name=true`, so cAdvisor command lines work unchanged. `-h` stays the help flag; everything after
+/// a lone `--` and every non-flag argument is left alone.
 enum GoFlags {
     static func normalize(_ arguments: [String], booleans: Set<String>) -> [String] {
-        arguments.map { arg in
-            guard arg.hasPrefix("-"), !arg.contains("=") else { return arg }
-            let name = String(arg.drop { $0 == "-" })
-            return booleans.contains(name) ? "--\(name)=true" : arg
+        var out: [String] = []
+        var passThrough = false
+        for arg in arguments {
+            if passThrough || !arg.hasPrefix("-") || arg == "-" || arg == "-h" || arg == "--help" || Double(arg) != nil {
+                out.append(arg)
+                continue
+            }
+            if arg == "--" {
+                passThrough = true
+                out.append(arg)
+                continue
+            }
+            let body = String(arg.drop { $0 == "-" })
+            let name = String(body.prefix { $0 != "=" })
+            out.append(booleans.contains(name) && !body.contains("=") ? "--\(name)=true" : "--\(body)")
         }
+        return out
     }
 }
 

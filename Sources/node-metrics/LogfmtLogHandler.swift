@@ -21,8 +21,8 @@ struct LogfmtLogHandler: LogHandler {
         set { metadata[key] = newValue }
     }
 
-    func log(level: Logger.Level, message: Logger.Message, metadata extra: Logger.Metadata?, source: String,
-             file: String, function: String, line: UInt) {
+    func log(event: LogEvent) {
+        let level = event.level, message = event.message, extra = event.metadata
         var ts = timespec()
         clock_gettime(CLOCK_REALTIME, &ts)
         let time = Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)

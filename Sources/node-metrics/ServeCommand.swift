@@ -1,9 +1,9 @@
 import ArgumentParser
 import NodeMetrics
 
-/// A cAdvisor flag name, accepted as `-name` and `--name`.
+/// A cAdvisor flag name; `-name` is accepted too (GoFlags rewrites it to `--name`).
 func flag(_ name: String) -> NameSpecification {
-    [.customLong(name, withSingleDash: true), .customLong(name)]
+    [.customLong(name)]
 }
 
 /// The daemon: `node-metrics` with no subcommand. Flags are cAdvisor's, spelled as its users write them.

@@ -1,0 +1,231 @@
+import Foundation
+import Testing
+@testable import NodeMetrics
+
+/// A minimal HTTP/1.1 client over a loopback socket (one request per connection).
+enum LoopbackHTTP {
+    static func request(port: Int, _ raw: String) throws -> (status: Int, headers: String, body: String) {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        guard fd >= 0 else { throw POSIXError(.EIO) }
+        defer { close(fd) }
+        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_in()
+        addr.sin_family = sa_family_t(AF_INET)
+        addr.sin_port = in_port_t(UInt16(port).bigEndian)
+        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+        }
+        guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
+        let bytes = Array(raw.utf8)
+        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var response: [UInt8] = []
+        var buf = [UInt8](repeating: 0, count: 65536)
+        while true {
+            let n = recv(fd, &buf, buf.count, 0)
+            if n <= 0 { break }
+            response.append(contentsOf: buf[0..<n])
+        }
+        let text = String(decoding: response, as: UTF8.self)
+        guard let split = text.range(of: "\r\n\r\n") else { return (0, text, "") }
+        let head = String(text[..<split.lowerBound])
+        let status = Int(head.split(separator: " ").dropFirst().first ?? "") ?? 0
+        return (status, head, String(text[split.upperBound...]))
+    }
+
+    static func get(port: Int, _ path: String, body: String = "") throws -> (status: Int, headers: String, body: String) {
+        try request(port: port, "GET \(path) HTTP/1.1\r\nHost: localhost\r\nConnection: close\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+    }
+}
+
+extension InotifyUsers {
+    /// The REST API through the router, on a real manager.
+    @Suite struct RouterTests {
+        let manager: ContainerManager
+        let router: APIRouter
+
+        init() throws {
+            var c = ManagerConfiguration()
+            c.housekeeping = HousekeepingPolicy(interval: .milliseconds(100), maxInterval: .seconds(1), dynamic: false)
+            manager = try ContainerManager(configuration: c)
+            router = APIRouter(manager: manager)
+        }
+
+        func get(_ uri: String, body: String = "") -> HTTPResponse {
+            router.handle(HTTPRequest(uri: uri, body: Array(body.utf8)))
+        }
+
+        func json(_ uri: String, body: String = "") throws -> Any {
+            let r = get(uri, body: body)
+            #expect(r.status == 200, "\(uri): \(r.bodyText)")
+            #expect(r.contentType == "application/json")
+            return try JSONSerialization.jsonObject(with: Data(r.body), options: .fragmentsAllowed)
+        }
+
+        func waitForSamples(_ n: Int) {
+            let deadline = Date().addingTimeInterval(10)
+            while (manager.store.snapshot("/")?.samples.count ?? 0) < n && Date() < deadline { usleep(50_000) }
+        }
+
+        @Test func errorsNameWhatIsWrong() {
+            #expect(get("/healthz").bodyText == "ok")
+            let root = get("/")
+            #expect(root.status == 307 && root.headers.contains { $0 == ("Location", "/containers/") })
+            #expect(get("/api/").status == 400 && get("/api/").bodyText == "Supported API versions: v1.0,v1.1,v1.2,v1.3,v2.0,v2.1")
+            #expect(get("/api/v9.9/machine").status == 400 && get("/api/v9.9/machine").bodyText.contains("\"v9.9\""))
+            #expect(get("/api/v1.0").bodyText == "Supported request types: \"containers,machine\"")
+            #expect(get("/api/v1.0/events/").status == 400, "events only since v1.3")
+            #expect(get("/api/v1.3/containers/a/../../etc").status == 400)
+            #expect(get("/api/v1.3/containers/nope") .status == 404)
+            #expect(get("/api/v1.3/containers/nope").bodyText == "unknown container \"/nope\"")
+            #expect(get("/api/v1.3/containers/", body: "{bad").status == 400)
+            for (q, p) in [("count=-5", "count"), ("count=x", "count"), ("max_age=abc", "max_age"), ("type=bogus", "type")] {
+                let r = get("/api/v2.0/summary/?\(q)")
+                #expect(r.status == 400 && r.bodyText.contains("\"\(p)\""), "\(q): \(r.bodyText)")
+            }
+            #expect(get("/api/v1.3/events/?max_events=x").status == 400)
+            #expect(get("/nothing").status == 404)
+        }
+
+        @Test func v1ContainersAndMachine() throws {
+            manager.start()
+            defer { manager.stop() }
+            waitForSamples(3)
+            let root = try #require(try json("/api/v1.3/containers/", body: #"{"num_stats": 2}"#) as? [String: Any])
+            #expect(root["name"] as? String == "/")
+            #expect((root["stats"] as? [Any])?.count == 2, "num_stats from the JSON body")
+            let spec = try #require(root["spec"] as? [String: Any])
+            #expect(spec["has_cpu"] as? Bool == true && spec["has_memory"] as? Bool == true)
+            let stats = try #require((root["stats"] as? [[String: Any]])?.last)
+            #expect(((stats["memory"] as? [String: Any])?["working_set"] as? UInt64 ?? 0) > 0)
+            let all = try #require(try json("/api/v1.3/containers/", body: #"{"num_stats": -1}"#) as? [String: Any])
+            #expect(((all["stats"] as? [Any])?.count ?? 0) >= 3)
+            let subs = try #require(try json("/api/v1.3/subcontainers/") as? [[String: Any]])
+            #expect(subs.first?["name"] as? String == "/" && subs.count == manager.store.count)
+            let machine = try #require(try json("/api/v1.3/machine") as? [String: Any])
+            #expect(machine["num_cores"] as? Int == ProcessInfo.processInfo.activeProcessorCount)
+            let text = get("/api/v1.3/machine").bodyText
+            #expect(text.contains(#""app direct_mode_capacity":0"#))
+            #expect(text.range(of: "\"num_cores\"")!.lowerBound < text.range(of: "\"machine_id\"")!.lowerBound)
+            #expect(try json("/api/v1.2/docker/") as? [String: Any] != nil)
+            #expect(get("/api/v1.2/docker/abc").status == 404)
+        }
+
+        @Test func v2VersionSummarySpecAndEvents() throws {
+            manager.start()
+            defer { manager.stop() }
+            waitForSamples(2)
+            #expect(try json("/api/v2.0/version") as? String == AgentVersion.current)
+            let summary = try #require(try json("/api/v2.0/summary/") as? [String: [String: Any]])
+            let latest = try #require(summary["/"]?["latest_usage"] as? [String: Any])
+            #expect((latest["memory"] as? UInt64 ?? 0) > 0)
+            #expect((summary["/"]?["minute_usage"] as? [String: Any])?["cpu"] != nil)
+            let recursive = try #require(try json("/api/v2.0/summary/?recursive=true") as? [String: Any])
+            #expect(recursive.count == manager.store.count)
+            let spec = try #require(try json("/api/v2.1/spec/") as? [String: [String: Any]])
+            #expect((spec["/"]?["cpu"] as? [String: Any])?["quota"] == nil, "v2 does not copy quota/period")
+            let attributes = try #require(try json("/api/v2.0/attributes") as? [String: Any])
+            #expect(attributes["cadvisor_version"] as? String == AgentVersion.current)
+            let events = try #require(try json("/api/v1.3/events/?creation_events=true&subcontainers=true&max_events=100") as? [[String: Any]])
+            #expect(events.contains { $0["event_type"] as? String == "containerCreation" && $0["container_name"] as? String == "/" })
+            #expect((try json("/api/v2.0/events/?oom_events=true") as? [Any])?.isEmpty == true)
+        }
+
+        @Test func urlBasePrefix() {
+            let prefixed = APIRouter(manager: manager, urlBasePrefix: "/cadvisor/")
+            #expect(prefixed.handle(HTTPRequest(uri: "/cadvisor/healthz")).bodyText == "ok")
+            #expect(prefixed.handle(HTTPRequest(uri: "/healthz")).status == 404)
+            #expect(prefixed.handle(HTTPRequest(uri: "/cadvisor")).headers.contains { $0 == ("Location", "/cadvisor/containers/") })
+        }
+    }
+
+    /// The real binary on a random loopback port, with cAdvisor's flag spellings.
+    @Suite struct DaemonTests {
+        let binary = Package.root + "/.build/debug/node-metrics"
+
+        func start(_ args: [String]) throws -> (Process, Pipe) {
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = args
+            let err = Pipe()
+            p.standardError = err
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            return (p, err)
+        }
+
+        func freePort() -> Int { Int.random(in: 20000...60000) }
+
+        @Test func servesAndStopsOnSIGTERM() throws {
+            let port = freePort()
+            let (p, err) = try start(["-port=\(port)", "-listen_ip", "127.0.0.1", "-housekeeping_interval=200ms",
+                                      "--allow_dynamic_housekeeping=false", "-docker_only", "-logtostderr", "-v=2"])
+            defer { if p.isRunning { p.terminate() } }
+            var health: (status: Int, headers: String, body: String)?
+            let deadline = Date().addingTimeInterval(15)
+            while health == nil && Date() < deadline {
+                health = try? LoopbackHTTP.get(port: port, "/healthz")
+                if health == nil { usleep(100_000) }
+            }
+            #expect(health?.status == 200 && health?.body == "ok")
+            let version = try LoopbackHTTP.get(port: port, "/api/v2.0/version")
+            #expect(version.body == "\"\(AgentVersion.current)\"" && version.headers.contains("application/json"))
+            let climb = try LoopbackHTTP.request(port: port, "GET /api/v1.3/containers/a/../../x HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+            #expect(climb.status == 400)
+            let garbage = try LoopbackHTTP.request(port: port, "NOT HTTP AT ALL\r\n\r\n")
+            #expect(garbage.status == 400 || garbage.status == 0, "a malformed request is refused or closed")
+            #expect(try LoopbackHTTP.get(port: port, "/healthz").status == 200, "still serving")
+            p.terminate() // SIGTERM
+            p.waitUntilExit()
+            #expect(p.terminationStatus == 0)
+            let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(log.contains("level=info") && log.contains("msg=listening") && log.contains("msg=stopped"))
+        }
+
+        @Test func badFlagsStopStartUpNamingThem() throws {
+            for (args, mention) in [(["-no_such_flag=1"], "no_such_flag"), (["-port=abc"], "port"),
+                                    (["-housekeeping_interval=fast"], "housekeeping_interval"),
+                                    (["-disable_metrics=cpu,bogus"], "bogus"),
+                                    (["-event_storage_age_limit=oom=xyz"], "event_storage_age_limit"),
+                                    (["-allow_dynamic_housekeeping=maybe"], "allow_dynamic_housekeeping")] {
+                let (p, err) = try start(args)
+                p.waitUntilExit()
+                let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+                #expect(p.terminationStatus != 0, "\(args)")
+                #expect(text.contains(mention), "\(args): \(text)")
+            }
+        }
+
+        @Test func unbuiltFeaturesWarnAndVersionPrints() throws {
+            let port = freePort()
+            let (p, err) = try start(["-port=\(port)", "-storage_driver=influxdb", "-profiling"])
+            usleep(1_500_000)
+            p.terminate()
+            p.waitUntilExit()
+            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            #expect(text.contains("-storage_driver=influxdb") && text.contains("-profiling") && text.contains("level=warning"))
+            let v = Process()
+            v.executableURL = URL(fileURLWithPath: binary)
+            v.arguments = ["-version"]
+            let out = Pipe()
+            v.standardOutput = out
+            try v.run()
+            v.waitUntilExit()
+            #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains(AgentVersion.current))
+        }
+    }
+}
+
+@Suite struct RetentionFlagTests {
+    @Test func cAdvisorRetentionFlags() throws {
+        let r = try EventRetention.parse(ages: "default=24h,oom=1h", counts: "default=100000,creation=10")
+        #expect(r.maxAge[.oom] == Duration.seconds(3600).nanoseconds)
+        #expect(r.maxAge[.containerDeletion] == Duration.seconds(86400).nanoseconds)
+        #expect(r.maxCount[.containerCreation] == 10 && r.maxCount[.oomKill] == 100_000)
+        #expect(try EventRetention.parse(ages: "default=0", counts: "default=0").maxCount[.oom] == 0)
+        #expect(throws: EventRetention.FlagError.self) { try EventRetention.parse(ages: "bogus=1h", counts: "") }
+        #expect(throws: EventRetention.FlagError.self) { try EventRetention.parse(ages: "", counts: "default=-1") }
+        #expect(throws: EventRetention.FlagError.self) { try EventRetention.parse(ages: "oom", counts: "") }
+    }
+}
