@@ -49,7 +49,7 @@ done
 sleep 1
 tck=$(getconf CLK_TCK)
 "$BIN" collect --duration "${SECONDS_TOTAL}s" --housekeeping_interval "$INTERVAL" \
-  --allow_dynamic_housekeeping false > /tmp/manager-bench-$$.out &
+  --allow_dynamic_housekeeping=false > /tmp/manager-bench-$$.out &
 collector=$!
 sleep 10
 read -r t0 < <(awk '{print $14+$15}' /proc/$collector/stat)

@@ -8,6 +8,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <time.h>
@@ -210,8 +211,11 @@ int cgf_cgroup_open(cgf_cgroup *cg, const cgf_hierarchy *h, const char *name, in
     for (int i = 0; i < CGF_F_COUNT; i++) cg->fd[i] = -1;
     for (int i = 0; i < CGF_MAX_HUGEPAGE_SIZES; i++)
         for (int j = 0; j < 3; j++) cg->hugetlb_fd[i][j] = -1;
-    int rc = normalize_name(name, cg->rel, sizeof(cg->rel));
+    char rel[CGF_PATH_MAX];
+    int rc = normalize_name(name, rel, sizeof(rel));
     if (rc != CGF_OK) return rc;
+    cg->rel = strdup(rel);
+    if (cg->rel == NULL) return CGF_EIO;
 
     for (int c = 0; c < CGF_CTRL_COUNT; c++) {
         struct stat st;
@@ -265,6 +269,8 @@ int cgf_cgroup_open(cgf_cgroup *cg, const cgf_hierarchy *h, const char *name, in
 }
 
 void cgf_cgroup_close(cgf_cgroup *cg) {
+    free(cg->rel);
+    cg->rel = NULL;
     for (int i = 0; i < CGF_F_COUNT; i++) {
         if (cg->fd[i] >= 0) close(cg->fd[i]);
         cg->fd[i] = -1;

@@ -27,8 +27,8 @@ struct Collect: ParsableCommand {
     @Option(name: .customLong("max_housekeeping_interval"), help: "Largest dynamic housekeeping interval.")
     var maxHousekeepingInterval: Duration = .seconds(60)
 
-    @Option(name: .customLong("allow_dynamic_housekeeping"), help: "Back off while stats do not change (true/false).")
-    var allowDynamicHousekeeping: Bool = true
+    @Option(name: .customLong("allow_dynamic_housekeeping"), help: "Back off while stats do not change (-allow_dynamic_housekeeping=false to turn off).")
+    var allowDynamicHousekeeping = GoBool(true)
 
     @Option(name: .customLong("storage_duration"), help: "How much history to keep.")
     var storageDuration: Duration = .seconds(120)
@@ -40,7 +40,7 @@ struct Collect: ParsableCommand {
         var c = ManagerConfiguration()
         c.paths = HostPaths(root: root)
         c.housekeeping = HousekeepingPolicy(interval: housekeepingInterval, maxInterval: maxHousekeepingInterval,
-                                            dynamic: allowDynamicHousekeeping)
+                                            dynamic: allowDynamicHousekeeping.value)
         c.storage = ContainerStore.Limits(maxAge: storageDuration, maxCount: 4096)
         let manager = try ContainerManager(configuration: c)
         manager.start()

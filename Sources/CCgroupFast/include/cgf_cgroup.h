@@ -5,7 +5,8 @@
  * A cgf_cgroup is one cgroup in it: opening it resolves which files exist and,
  * with keep_fds, opens each sample file once; reading a sample is then one
  * pread per file into the caller's buffer and an in-place parse into a fixed
- * struct. No heap allocation happens after open.
+ * struct. The only heap allocation is the cgroup's path, made by open and
+ * freed by close; reading allocates nothing.
  */
 #ifndef CGF_CGROUP_H
 #define CGF_CGROUP_H
@@ -225,7 +226,7 @@ typedef struct {
 /** One cgroup, opened in every hierarchy that has it. */
 typedef struct {
     const cgf_hierarchy *hierarchy;
-    char rel[CGF_PATH_MAX];            /* "." for the root, else "docker/abc" */
+    char *rel;                         /* "." for the root, else "docker/abc"; allocated by open */
     uint32_t dirs_present;             /* bit per cgf_controller */
     uint8_t keep_fds;
     uint8_t use_hierarchy;

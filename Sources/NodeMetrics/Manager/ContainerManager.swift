@@ -39,9 +39,9 @@ public final class ContainerManager: @unchecked Sendable {
     private let scratch = SampleScratch()
     private var procfs: Procfs?
     private let containerProcfs: ContainerProcfs
-    /// Per container: the process whose network namespace it reads, when it has its own; nil
-    /// pid when it shares the host's. Re-resolved at every global rescan.
-    private var networkPID: [String: Int32?] = [:]
+    /// Per container: its first process, whose network namespace is checked on every sample (one
+    /// readlink); re-resolved from cgroup.procs when that process is gone and at every rescan.
+    private var firstPID: [String: Int32] = [:]
     private var hostNetworkNamespace: String?
     /// Where a cgroup's cgroup.procs is read (pids, else memory, else the first hierarchy).
     private let procsRoot: String?
@@ -130,7 +130,7 @@ public final class ContainerManager: @unchecked Sendable {
             now = Self.monotonicNow()
             if now >= nextRescan {
                 apply(discovery.rescan())
-                networkPID.removeAll()
+                firstPID.removeAll()
                 nextRescan = now + rescanEvery
             }
             var sampled = 0
@@ -190,7 +190,7 @@ public final class ContainerManager: @unchecked Sendable {
         guard handles.removeValue(forKey: name) != nil else { return }
         queue.remove(name)
         previous[name] = nil
-        networkPID[name] = nil
+        firstPID[name] = nil
         store.remove(name)
         events.add(ContainerEvent(containerName: name, timestampNanos: Int64(Date().timeIntervalSince1970 * 1e9),
                                   type: .containerDeletion))
@@ -247,21 +247,21 @@ public final class ContainerManager: @unchecked Sendable {
         if name == "/" {
             netPID = 1
         } else if wantsNetwork || wantsTCP || wantsUDP {
-            if let cached = networkPID[name] {
-                netPID = cached
-            } else {
-                let first = cgroupPIDs().first
-                let own = first.flatMap(containerProcfs.networkNamespace).map { $0 != hostNetworkNamespace } ?? false
-                netPID = own ? first : nil
-                if first != nil { networkPID[name] = netPID }
+            var pid = firstPID[name]
+            var namespace = pid.flatMap(containerProcfs.networkNamespace)
+            if namespace == nil { // not resolved yet, or the process left
+                pid = cgroupPIDs().first
+                namespace = pid.flatMap(containerProcfs.networkNamespace)
+                firstPID[name] = namespace == nil ? nil : pid
             }
+            if let namespace, namespace != hostNetworkNamespace { netPID = pid }
         }
         if let pid = netPID {
             if wantsNetwork {
                 do {
                     s.network = try procfs?.netDev(pid: pid).filter(\.isContainerInterface) ?? []
                 } catch {
-                    networkPID[name] = nil // the process left: find another next time
+                    firstPID[name] = nil // the process left: find another next time
                 }
             }
             if wantsTCP || wantsUDP { s.connections = containerProcfs.connections(pid: pid, tcp: wantsTCP, udp: wantsUDP) }
