@@ -76,6 +76,24 @@ import Testing
         #expect(store.snapshot("/a") == nil && store.names.isEmpty)
     }
 
+    @Test func appendTellsWhetherStatsChanged() {
+        let store = ContainerStore()
+        store.add("/a", spec: CgroupSpec(), creationTimeNanos: 0)
+        var s = ContainerSample()
+        s.timestampNanos = 1
+        #expect(store.append("/a", sample: s), "the first sample is a change")
+        s.timestampNanos = 2
+        #expect(!store.append("/a", sample: s), "only the timestamp moved")
+        s.timestampNanos = 3
+        s.memory.usage = 5
+        #expect(store.append("/a", sample: s))
+        s.timestampNanos = 4
+        s.network = [NetInterfaceStats(name: "eth0", rxBytes: 1, rxPackets: 0, rxErrors: 0, rxDropped: 0,
+                                       txBytes: 0, txPackets: 0, txErrors: 0, txDropped: 0)]
+        #expect(store.append("/a", sample: s), "a change in an out-of-line part counts")
+        #expect(store.append("/unknown", sample: s))
+    }
+
     @Test func percentilesAsCAdvisorComputesThem() {
         typealias R = SummaryBuilder.Resource
         #expect(R.percentile([], 0.5) == 0)

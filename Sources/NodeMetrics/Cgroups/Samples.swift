@@ -268,6 +268,11 @@ public struct ContainerSample: Sendable, Equatable {
     /// The out-of-line storage (tests look at sharing through it).
     var partsStorage: Indirect<Parts> { _parts }
 
+    /// cAdvisor's StatsEq: equal in everything but the timestamp.
+    public func sameStats(as other: ContainerSample) -> Bool {
+        cpu == other.cpu && memory == other.memory && pids == other.pids && _parts == other._parts
+    }
+
     /// Lets this sample share every part that equals the previous sample's. An idle container's
     /// history then costs little more than its counters.
     public mutating func shareStorage(with previous: ContainerSample) {

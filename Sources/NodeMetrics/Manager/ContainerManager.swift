@@ -35,13 +35,14 @@ public final class ContainerManager: @unchecked Sendable {
     private var discovery: CgroupDiscovery
     private var queue: HousekeepingQueue
     private var handles: [String: CgroupHandle] = [:]
-    private var previous: [String: ContainerSample] = [:]
     private let scratch = SampleScratch()
     private var procfs: Procfs?
     private let containerProcfs: ContainerProcfs
-    /// Per container: its first process, whose network namespace is checked on every sample (one
-    /// readlink); re-resolved from cgroup.procs when that process is gone and at every rescan.
-    private var firstPID: [String: Int32] = [:]
+    /// Per container: its first process and whether it has a network namespace of its own, with
+    /// when that was checked. Re-checked every `namespaceRecheck` (a runtime may move the process into
+    /// a new namespace after it joined the cgroup), when the process is gone, and at every rescan.
+    private var firstPID: [String: (pid: Int32, own: Bool, checked: Int64)] = [:]
+    private let namespaceRecheck: Int64 = 5_000_000_000
     private var hostNetworkNamespace: String?
     /// Where a cgroup's cgroup.procs is read (pids, else memory, else the first hierarchy).
     private let procsRoot: String?
@@ -189,7 +190,6 @@ public final class ContainerManager: @unchecked Sendable {
     private func removeContainer(_ name: String) {
         guard handles.removeValue(forKey: name) != nil else { return }
         queue.remove(name)
-        previous[name] = nil
         firstPID[name] = nil
         store.remove(name)
         events.add(ContainerEvent(containerName: name, timestampNanos: Int64(Date().timeIntervalSince1970 * 1e9),
@@ -222,9 +222,7 @@ public final class ContainerManager: @unchecked Sendable {
             return
         }
         addProcfsStats(name, to: &s)
-        let changed = previous[name].map { !Self.sameStats(s, $0) } ?? true
-        previous[name] = s
-        store.append(name, sample: s)
+        let changed = store.append(name, sample: s)
         queue.completed(name, at: now, changed: changed)
     }
 
@@ -234,11 +232,10 @@ public final class ContainerManager: @unchecked Sendable {
         let wantsNetwork = kinds.contains(.network), wantsTCP = kinds.contains(.tcp), wantsUDP = kinds.contains(.udp)
         let wantsProcesses = kinds.contains(.process)
         guard wantsNetwork || wantsTCP || wantsUDP || wantsProcesses || (name == "/" && kinds.contains(.disk)) else { return }
-        let dir = procsRoot.map { name == "/" ? $0 : $0 + name }
         var pids: [Int32]?
         func cgroupPIDs() -> [Int32] {
             if let pids { return pids }
-            let list = dir.map(containerProcfs.pids) ?? []
+            let list = procsRoot.map { containerProcfs.pids(cgroupDirectory: name == "/" ? $0 : $0 + name) } ?? []
             pids = list
             return list
         }
@@ -247,14 +244,24 @@ public final class ContainerManager: @unchecked Sendable {
         if name == "/" {
             netPID = 1
         } else if wantsNetwork || wantsTCP || wantsUDP {
-            var pid = firstPID[name]
-            var namespace = pid.flatMap(containerProcfs.networkNamespace)
-            if namespace == nil { // not resolved yet, or the process left
-                pid = cgroupPIDs().first
-                namespace = pid.flatMap(containerProcfs.networkNamespace)
-                firstPID[name] = namespace == nil ? nil : pid
+            let now = Self.monotonicNow()
+            if let known = firstPID[name], now - known.checked < namespaceRecheck {
+                netPID = known.own ? known.pid : nil
+            } else {
+                var pid = firstPID[name]?.pid
+                var namespace = pid.flatMap(containerProcfs.networkNamespace)
+                if namespace == nil { // not resolved yet, or the process left
+                    pid = cgroupPIDs().first
+                    namespace = pid.flatMap(containerProcfs.networkNamespace)
+                }
+                if let pid, let namespace {
+                    let own = namespace != hostNetworkNamespace
+                    firstPID[name] = (pid, own, now)
+                    if own { netPID = pid }
+                } else {
+                    firstPID[name] = nil
+                }
             }
-            if let namespace, namespace != hostNetworkNamespace { netPID = pid }
         }
         if let pid = netPID {
             if wantsNetwork {
@@ -271,13 +278,6 @@ public final class ContainerManager: @unchecked Sendable {
             let mounted = shared.withLock { $0.machineInfo.filesystems }
             s.filesystems = containerProcfs.filesystems(mounted, disks: (try? procfs?.diskStats()) ?? [])
         }
-    }
-
-    /// cAdvisor's StatsEq: everything but the timestamp.
-    static func sameStats(_ a: ContainerSample, _ b: ContainerSample) -> Bool {
-        var a = a
-        a.timestampNanos = b.timestampNanos
-        return a == b
     }
 
     private func refreshMachineInfo() {

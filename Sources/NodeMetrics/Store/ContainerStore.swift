@@ -66,15 +66,23 @@ public final class ContainerStore: Sendable {
 
     private func record(_ name: String) -> Record? { records.withLock { $0[name] } }
 
-    /// Appends a sample; its memory.stat key list is not kept (the derived values are).
-    public func append(_ name: String, sample: ContainerSample) {
-        guard let record = record(name) else { return }
+    /// Appends a sample; its memory.stat key list is not kept (the derived values are). Returns
+    /// whether its stats differ from the previous sample's (cAdvisor's StatsEq, timestamp aside),
+    /// which drives dynamic housekeeping; true for the first sample and for unknown containers.
+    @discardableResult
+    public func append(_ name: String, sample: ContainerSample) -> Bool {
+        guard let record = record(name) else { return true }
         var s = sample
         s.memory.stat = []
-        record.state.withLock { state in
-            if let previous = state.ring.newest { s.shareStorage(with: previous) }
+        return record.state.withLock { state in
+            var changed = true
+            if let previous = state.ring.newest {
+                s.shareStorage(with: previous) // shared parts then compare by identity
+                changed = !s.sameStats(as: previous)
+            }
             state.ring.append(s)
             state.summary.add(timestamp: s.timestampNanos, cpuTotal: s.cpu.usage.total, workingSet: s.memory.workingSet)
+            return changed
         }
     }
 
