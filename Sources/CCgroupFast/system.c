@@ -3,6 +3,7 @@
  */
 #include "cgf_system.h"
 
+#include <malloc.h>
 #include <seccomp.h>
 #include <systemd/sd-daemon.h>
 #include <systemd/sd-id128.h>
@@ -35,3 +36,5 @@ uint64_t cgf_watchdog_usec(void) {
     uint64_t usec = 0;
     return sd_watchdog_enabled(0, &usec) > 0 ? usec : 0;
 }
+
+void cgf_release_free_memory(void) { malloc_trim(0); }

@@ -42,7 +42,7 @@ import Testing
         let ticks = try sample(of: handle) { $0.cpu.usage.user + $0.cpu.usage.system > 0 }
         #expect(ticks.cpu.usage.user + ticks.cpu.usage.system > 0, "cpuacct.stat moves in 10 ms ticks")
         #expect(after.pids.current == 1)
-        if layout.mode == .hybrid { #expect(after.cpu.pressure != nil, "hybrid: cpu.pressure from the cgroup2 mount") }
+        if layout.mode == .hybrid { #expect(after.cpuPressure != nil, "hybrid: cpu.pressure from the cgroup2 mount") }
     }
 
     @Test func memoryGrowsWhenTheProcessAllocates() throws {
@@ -63,7 +63,7 @@ import Testing
         #expect(grown.memory.workingSet > baseline.memory.workingSet + 50_000_000)
         #expect(grown.memory.workingSet <= grown.memory.usage)
         #expect(grown.memory.maxUsage >= grown.memory.usage || layout.mode == .v2)
-        #expect(withStat.memory.stat.contains { $0.key == "total_rss" } || layout.mode == .v2)
+        #expect(withStat.memoryStat.contains { $0.key == "total_rss" } || layout.mode == .v2)
     }
 
     @Test func pidsCurrentMatchesTheProcesses() throws {

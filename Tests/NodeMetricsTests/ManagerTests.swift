@@ -56,7 +56,7 @@ extension InotifyUsers {
         let s = try #require(manager.store.latest("/"))
         #expect(s.memory.usage > 0)
         #expect(s.cpu.usage.total == 0 && s.cpu.usage.perCPU.isEmpty, "cpu files are not opened")
-        #expect(s.network.isEmpty && s.cpu.pressure == nil)
+        #expect(s.network.isEmpty && s.cpuPressure == nil)
         #expect(s.errors.isEmpty)
     }
 

@@ -23,6 +23,9 @@ int cgf_notify(const char *state);
 /** The watchdog interval in microseconds when the service manager asked for pings (sd_watchdog_enabled), else 0. */
 uint64_t cgf_watchdog_usec(void);
 
+/** Returns the heap's free pages to the kernel (glibc malloc_trim). */
+void cgf_release_free_memory(void);
+
 /** The linked libseccomp version as major*10000 + minor*100 + micro. */
 unsigned cgf_seccomp_version(void);
 

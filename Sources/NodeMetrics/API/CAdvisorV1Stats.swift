@@ -8,9 +8,9 @@ public enum CAdvisorV1Stats {
     public static func write(_ s: ContainerSample, to w: inout JSONWriter, deviceName: DeviceNamer = { _, _ in "" }) {
         w.beginObject()
         w.field("timestamp", GoTime.rfc3339Nano(nanosSinceEpoch: s.timestampNanos))
-        w.object("cpu") { w in writeCPU(s.cpu, &w) }
+        w.object("cpu") { w in writeCPU(s.cpu, s.cpuPressure, &w) }
         w.object("diskio") { w in writeDiskIO(s.diskIO, &w, deviceName) }
-        w.object("memory") { w in writeMemory(s.memory, &w) }
+        w.object("memory") { w in writeMemory(s.memory, s.memoryPressure, s.memoryEvents, &w) }
         if !s.hugetlb.isEmpty {
             w.object("hugetlb") { w in
                 for h in s.hugetlb.sorted(by: { $0.pageSize < $1.pageSize }) {
@@ -74,7 +74,7 @@ public enum CAdvisorV1Stats {
         }
     }
 
-    static func writeCPU(_ c: CPUSample, _ w: inout JSONWriter) {
+    static func writeCPU(_ c: CPUSample, _ pressure: PressureStats?, _ w: inout JSONWriter) {
         w.object("usage") { w in
             w.field("total", c.usage.total)
             if !c.usage.perCPU.isEmpty { w.array("per_cpu_usage", c.usage.perCPU) { w, v in w.value(v) } }
@@ -95,10 +95,10 @@ public enum CAdvisorV1Stats {
         }
         w.field("load_average", Int64(0))
         w.field("load_d_average", Double(0))
-        writePSI(c.pressure, &w)
+        writePSI(pressure, &w)
     }
 
-    static func writeMemory(_ m: MemorySample, _ w: inout JSONWriter) {
+    static func writeMemory(_ m: MemorySample, _ pressure: PressureStats?, _ events: MemoryEvents, _ w: inout JSONWriter) {
         w.field("usage", m.usage)
         w.field("max_usage", m.maxUsage)
         w.field("cache", m.cache)
@@ -124,10 +124,10 @@ public enum CAdvisorV1Stats {
                 w.object("numa_stats") { _ in }
             }
         }
-        writePSI(m.pressure, &w)
+        writePSI(pressure, &w)
         w.object("events") { w in
-            w.field("high", m.events.high)
-            w.field("max", m.events.max)
+            w.field("high", events.high)
+            w.field("max", events.max)
         }
     }
 

@@ -5,6 +5,7 @@ enum SampleConversion {
     static func sample(_ s: UnsafePointer<cgf_sample>, handle: UnsafePointer<cgf_cgroup>,
                        mode: CgroupMode, includeMemoryStat: Bool) -> ContainerSample {
         var out = ContainerSample()
+        var parts = ContainerSample.Parts() // assigned once at the end: one box per sample
         out.timestampNanos = s.pointee.timestamp_ns
         let status = cgf_sample_status(s)!
         func ok(_ f: cgf_sample_file) -> Bool { status[Int(f.rawValue)] == Int8(CGF_OK) }
@@ -19,7 +20,7 @@ enum SampleConversion {
         out.cpu.cfs.throttledTime = s.pointee.cpu.throttled_time_ns
         out.cpu.cfs.burstsPeriods = s.pointee.cpu.nr_bursts
         out.cpu.cfs.burstTime = s.pointee.cpu.burst_time_ns
-        out.cpu.pressure = ok(CGF_F_CPU_PRESSURE) ? pressure(s.pointee.cpu.psi) : nil
+        parts.cpuPressure = ok(CGF_F_CPU_PRESSURE) ? pressure(s.pointee.cpu.psi) : nil
 
         var mem = MemorySample()
         mem.usage = s.pointee.memory.usage
@@ -50,10 +51,10 @@ enum SampleConversion {
         events.max = s.pointee.memory.events_max
         events.oom = s.pointee.memory.events_oom
         events.oomKill = s.pointee.memory.events_oom_kill
-        mem.events = events
-        if includeMemoryStat { mem.stat = keyValues(cgf_sample_memory_stat(s)) }
-        mem.pressure = ok(CGF_F_MEMORY_PRESSURE) ? pressure(s.pointee.memory.psi) : nil
         out.memory = mem
+        parts.memoryEvents = events
+        parts.memoryPressure = ok(CGF_F_MEMORY_PRESSURE) ? pressure(s.pointee.memory.psi) : nil
+        if includeMemoryStat { parts.memoryStat = keyValues(cgf_sample_memory_stat(s)) }
 
         var io = DiskIOSample()
         if mode == .v2 {
@@ -74,7 +75,7 @@ enum SampleConversion {
             io.ioServiced = devices(cgf_sample_io_serviced(s), ops)
         }
         io.pressure = ok(CGF_F_IO_PRESSURE) ? pressure(s.pointee.io.psi) : nil
-        out.diskIO = io
+        parts.diskIO = io
 
         out.pids.current = s.pointee.pids_current
         out.pids.max = s.pointee.pids_max
@@ -97,8 +98,9 @@ enum SampleConversion {
             let file = cgf_cgroup_file_name(handle, Int32(f)).map { String(cString: $0) } ?? "file \(f)"
             errors.append(SampleFileError(file: file, reason: Status.text(Int32(status[f]))))
         }
-        if !hugetlb.isEmpty { out.hugetlb = hugetlb }
-        if !errors.isEmpty { out.errors = errors }
+        if !hugetlb.isEmpty { parts.hugetlb = hugetlb }
+        if !errors.isEmpty { parts.errors = errors }
+        out.parts = parts
         return out
     }
 

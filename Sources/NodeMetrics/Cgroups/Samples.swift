@@ -41,15 +41,9 @@ public struct CFSStats: Sendable, Equatable {
 public struct CPUSample: Sendable, Equatable {
     public var usage = CPUUsage()
     public var cfs = CFSStats()
-    /// cpu.pressure (v2, or the cgroup2 mount of a hybrid host); nil when not available.
-    @Indirect public var pressure: PressureStats? = nil
     public init() {}
 
-    /// The out-of-line storage of `pressure` (tests look at sharing through it).
-    var pressureStorage: Indirect<PressureStats?> { _pressure }
-
     mutating func shareStorage(with previous: CPUSample) {
-        _pressure.share(with: previous._pressure)
         if usage.perCPU == previous.usage.perCPU { usage.perCPU = previous.usage.perCPU }
     }
 }
@@ -92,17 +86,7 @@ public struct MemorySample: Sendable, Equatable {
     /// Including descendants (cAdvisor's `hierarchical_data`).
     public var hierarchicalPgfault: UInt64 = 0
     public var hierarchicalPgmajfault: UInt64 = 0
-    @Indirect public var events = MemoryEvents()
-    /// Every key of memory.stat, in file order (only when asked for: `sample(using:includeMemoryStat:)`).
-    public var stat: [(key: String, value: UInt64)] = []
-    @Indirect public var pressure: PressureStats? = nil
     public init() {}
-
-    /// Shares out-of-line parts with the previous sample where they are equal.
-    mutating func shareStorage(with previous: MemorySample) {
-        _events.share(with: previous._events)
-        _pressure.share(with: previous._pressure)
-    }
 
     public static func == (a: MemorySample, b: MemorySample) -> Bool {
         a.usage == b.usage && a.maxUsage == b.maxUsage && a.cache == b.cache && a.rss == b.rss
@@ -113,8 +97,7 @@ public struct MemorySample: Sendable, Equatable {
             && a.workingsetRefaultAnon == b.workingsetRefaultAnon && a.failcnt == b.failcnt
             && a.kernelUsage == b.kernelUsage && a.memswUsage == b.memswUsage && a.pgfault == b.pgfault
             && a.pgmajfault == b.pgmajfault && a.hierarchicalPgfault == b.hierarchicalPgfault
-            && a.hierarchicalPgmajfault == b.hierarchicalPgmajfault && a._events == b._events
-            && a.stat.elementsEqual(b.stat, by: { $0 == $1 }) && a._pressure == b._pressure
+            && a.hierarchicalPgmajfault == b.hierarchicalPgmajfault
     }
 }
 
@@ -217,6 +200,10 @@ public struct ContainerSample: Sendable, Equatable {
 
     /// The parts of a sample kept out of line.
     struct Parts: Sendable, Equatable {
+        var cpuPressure: PressureStats?
+        var memoryPressure: PressureStats?
+        var memoryEvents = MemoryEvents()
+        var memoryStat: [(key: String, value: UInt64)] = []
         var diskIO = DiskIOSample()
         var hugetlb: [HugetlbSample] = []
         var network: [NetInterfaceStats] = []
@@ -224,11 +211,39 @@ public struct ContainerSample: Sendable, Equatable {
         var connections: ConnectionStats?
         var filesystems: [FilesystemStats] = []
         var errors: [SampleFileError] = []
+
+        static func == (a: Parts, b: Parts) -> Bool {
+            a.cpuPressure == b.cpuPressure && a.memoryPressure == b.memoryPressure && a.memoryEvents == b.memoryEvents
+                && a.memoryStat.elementsEqual(b.memoryStat, by: { $0 == $1 }) && a.diskIO == b.diskIO
+                && a.hugetlb == b.hugetlb && a.network == b.network && a.processes == b.processes
+                && a.connections == b.connections && a.filesystems == b.filesystems && a.errors == b.errors
+        }
     }
     @Indirect var parts = Parts()
 
     public init() {}
 
+    /// cpu.pressure (v2, or the cgroup2 mount of a hybrid host); nil when not available.
+    public var cpuPressure: PressureStats? {
+        get { parts.cpuPressure }
+        set { parts.cpuPressure = newValue }
+    }
+    /// memory.pressure; nil when not available.
+    public var memoryPressure: PressureStats? {
+        get { parts.memoryPressure }
+        set { parts.memoryPressure = newValue }
+    }
+    /// memory.events of cgroup v2.
+    public var memoryEvents: MemoryEvents {
+        get { parts.memoryEvents }
+        set { parts.memoryEvents = newValue }
+    }
+    /// Every key of memory.stat, in file order (only when asked for: `sample(using:includeMemoryStat:)`;
+    /// the store does not keep it).
+    public var memoryStat: [(key: String, value: UInt64)] {
+        get { parts.memoryStat }
+        set { parts.memoryStat = newValue }
+    }
     public var diskIO: DiskIOSample {
         get { parts.diskIO }
         set { parts.diskIO = newValue }
@@ -277,7 +292,6 @@ public struct ContainerSample: Sendable, Equatable {
     /// history then costs little more than its counters.
     public mutating func shareStorage(with previous: ContainerSample) {
         cpu.shareStorage(with: previous.cpu)
-        memory.shareStorage(with: previous.memory)
         _parts.share(with: previous._parts)
     }
 }

@@ -1,3 +1,4 @@
+import CCgroupFast
 import FoundationEssentials
 import Logging
 import Synchronization
@@ -133,6 +134,7 @@ public final class ContainerManager: @unchecked Sendable {
                 apply(discovery.rescan())
                 firstPID.removeAll()
                 nextRescan = now + rescanEvery
+                cgf_release_free_memory() // hand the heap's free pages back to the kernel once a minute
             }
             var sampled = 0
             while let name = queue.popDue(now: now) {

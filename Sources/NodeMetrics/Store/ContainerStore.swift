@@ -73,7 +73,7 @@ public final class ContainerStore: Sendable {
     public func append(_ name: String, sample: ContainerSample) -> Bool {
         guard let record = record(name) else { return true }
         var s = sample
-        s.memory.stat = []
+        if !s.memoryStat.isEmpty { s.memoryStat = [] }
         return record.state.withLock { state in
             var changed = true
             if let previous = state.ring.newest {
