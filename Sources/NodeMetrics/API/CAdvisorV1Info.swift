@@ -39,29 +39,50 @@ public enum CAdvisorV1Info {
     /// ContainerSpec from the cgroup's limits.
     public static func writeSpec(_ snapshot: ContainerSnapshot, _ w: inout JSONWriter) {
         let spec = snapshot.spec
-        let latest = snapshot.samples.last
         w.field("creation_time", GoTime.rfc3339Nano(nanosSinceEpoch: snapshot.creationTimeNanos))
         w.field("has_cpu", spec.hasCPU)
+        writeCPUSpec(spec, withQuota: true, &w)
+        w.field("has_memory", spec.hasMemory)
+        writeMemorySpec(spec, &w)
+        w.field("has_hugetlb", spec.hasHugetlb)
+        w.field("has_network", hasNetwork(snapshot))
+        w.field("has_processes", true)
+        writeProcessSpec(spec, &w)
+        w.field("has_filesystem", hasFilesystem(snapshot))
+        w.field("has_diskio", spec.hasDiskIO)
+        w.field("has_custom_metrics", false)
+    }
+
+    /// The spec's `cpu` object; v2 leaves quota and period out (cAdvisor's conversion does not copy them).
+    static func writeCPUSpec(_ spec: CgroupSpec, withQuota: Bool, _ w: inout JSONWriter) {
         w.object("cpu") { w in
             w.field("limit", spec.cpuShares)
             w.field("max_limit", UInt64(0))
             if !spec.cpuMask.isEmpty { w.field("mask", spec.cpuMask) }
-            if spec.cpuQuota != 0 { w.field("quota", spec.cpuQuota) }
-            if spec.cpuPeriod != 0 { w.field("period", spec.cpuPeriod) }
+            if withQuota && spec.cpuQuota != 0 { w.field("quota", spec.cpuQuota) }
+            if withQuota && spec.cpuPeriod != 0 { w.field("period", spec.cpuPeriod) }
         }
-        w.field("has_memory", spec.hasMemory)
+    }
+
+    static func writeMemorySpec(_ spec: CgroupSpec, _ w: inout JSONWriter) {
         w.object("memory") { w in
             if spec.memoryLimit != 0 { w.field("limit", spec.memoryLimit) }
             if spec.memoryReservation != 0 { w.field("reservation", spec.memoryReservation) }
             if spec.memorySwapLimit != 0 { w.field("swap_limit", spec.memorySwapLimit) }
         }
-        w.field("has_hugetlb", spec.hasHugetlb)
-        w.field("has_network", snapshot.name == "/" || !(latest?.network.isEmpty ?? true))
-        w.field("has_processes", true)
+    }
+
+    static func writeProcessSpec(_ spec: CgroupSpec, _ w: inout JSONWriter) {
         w.object("processes") { w in if spec.pidsMax != 0 { w.field("limit", spec.pidsMax) } }
-        w.field("has_filesystem", !(latest?.filesystems.isEmpty ?? true))
-        w.field("has_diskio", spec.hasDiskIO)
-        w.field("has_custom_metrics", false)
+    }
+
+    /// The root container has the host's network; others when they have a namespace of their own.
+    static func hasNetwork(_ snapshot: ContainerSnapshot) -> Bool {
+        snapshot.name == "/" || !(snapshot.samples.last?.network.isEmpty ?? true)
+    }
+
+    static func hasFilesystem(_ snapshot: ContainerSnapshot) -> Bool {
+        !(snapshot.samples.last?.filesystems.isEmpty ?? true)
     }
 
     /// One event (info/v1 Event).

@@ -34,25 +34,16 @@ public enum CAdvisorV2Info {
     /// v2 ContainerSpec: quota and period are not copied into v2 (cAdvisor's conversion).
     public static func writeSpec(_ snapshot: ContainerSnapshot, _ w: inout JSONWriter) {
         let spec = snapshot.spec
-        let latest = snapshot.samples.last
         w.field("creation_time", GoTime.rfc3339Nano(nanosSinceEpoch: snapshot.creationTimeNanos))
         w.field("has_cpu", spec.hasCPU)
-        w.object("cpu") { w in
-            w.field("limit", spec.cpuShares)
-            w.field("max_limit", UInt64(0))
-            if !spec.cpuMask.isEmpty { w.field("mask", spec.cpuMask) }
-        }
+        CAdvisorV1Info.writeCPUSpec(spec, withQuota: false, &w)
         w.field("has_memory", spec.hasMemory)
-        w.object("memory") { w in
-            if spec.memoryLimit != 0 { w.field("limit", spec.memoryLimit) }
-            if spec.memoryReservation != 0 { w.field("reservation", spec.memoryReservation) }
-            if spec.memorySwapLimit != 0 { w.field("swap_limit", spec.memorySwapLimit) }
-        }
+        CAdvisorV1Info.writeMemorySpec(spec, &w)
         w.field("has_custom_metrics", false)
         w.field("has_processes", true)
-        w.object("processes") { w in if spec.pidsMax != 0 { w.field("limit", spec.pidsMax) } }
-        w.field("has_network", snapshot.name == "/" || !(latest?.network.isEmpty ?? true))
-        w.field("has_filesystem", !(latest?.filesystems.isEmpty ?? true))
+        CAdvisorV1Info.writeProcessSpec(spec, &w)
+        w.field("has_network", CAdvisorV1Info.hasNetwork(snapshot))
+        w.field("has_filesystem", CAdvisorV1Info.hasFilesystem(snapshot))
         w.field("has_diskio", spec.hasDiskIO)
     }
 
