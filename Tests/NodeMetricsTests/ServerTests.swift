@@ -229,3 +229,62 @@ extension InotifyUsers {
         #expect(throws: EventRetention.FlagError.self) { try EventRetention.parse(ages: "oom", counts: "") }
     }
 }
+
+extension InotifyUsers {
+    /// `stream=true` events over a real loopback connection to the in-process server.
+    @Suite struct EventStreamTests {
+        @Test func eventsArriveAsNewlineDelimitedJSONChunks() async throws {
+            var c = ManagerConfiguration()
+            c.housekeeping = HousekeepingPolicy(interval: .milliseconds(200), maxInterval: .seconds(1), dynamic: false)
+            let manager = try ContainerManager(configuration: c)
+            manager.start()
+            defer { manager.stop() }
+            let server = HTTPServer(router: APIRouter(manager: manager))
+            let channel = try await server.bind(host: "127.0.0.1", port: 0)
+            let port = try #require(channel.localAddress?.port)
+
+            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            var socketOpen = true
+            defer { if socketOpen { close(fd) } }
+            var tv = timeval(tv_sec: 0, tv_usec: 200_000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+            var addr = sockaddr_in()
+            addr.sin_family = sa_family_t(AF_INET)
+            addr.sin_port = in_port_t(UInt16(port).bigEndian)
+            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
+            let connected = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            }
+            #expect(connected == 0)
+            let request = Array("GET /api/v1.3/events/?stream=true&creation_events=true&subcontainers=true HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
+            _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+            var received = ""
+            func readSome() {
+                var buf = [UInt8](repeating: 0, count: 4096)
+                let n = recv(fd, &buf, buf.count, 0)
+                if n > 0 { received += String(decoding: buf[0..<n], as: UTF8.self) }
+            }
+            let headDeadline = Date().addingTimeInterval(5)
+            while !received.contains("\r\n\r\n") && Date() < headDeadline { readSome() }
+            #expect(received.contains("200 OK") && received.lowercased().contains("transfer-encoding: chunked"))
+
+            let cg = try LiveCgroup(layout: manager.layout)
+            defer { cg.destroy() }
+            let deadline = Date().addingTimeInterval(10)
+            while !received.contains("\"container_name\":\"\(cg.name)\"") && Date() < deadline { readSome() }
+            #expect(received.contains("\"event_type\":\"containerCreation\",\"event_data\":{}}\n"))
+            #expect(received.contains("\"container_name\":\"\(cg.name)\""), "the new cgroup's creation was streamed")
+            #expect(manager.events.subscriberCount == 1)
+            close(fd)
+            socketOpen = false
+            let gone = Date().addingTimeInterval(5)
+            while manager.events.subscriberCount > 0 && Date() < gone {
+                manager.events.add(ContainerEvent(containerName: "/x", timestampNanos: 0, type: .containerCreation))
+                try await Task.sleep(for: .milliseconds(100))
+            }
+            #expect(manager.events.subscriberCount == 0, "the subscription ends with the connection")
+            try await channel.close()
+            try await server.shutdown()
+        }
+    }
+}

@@ -208,7 +208,13 @@ public struct APIRouter: Sendable {
     }
 
     func events(_ name: String, _ request: HTTPRequest) throws -> HTTPResponse {
-        let f = try eventFilter(name, request)
+        var f = try eventFilter(name, request)
+        if boolParameter(request, "stream") == true {
+            f.maxEvents = nil
+            var response = HTTPResponse(status: 200, contentType: "application/json", body: [])
+            response.eventStream = manager.events.subscribe(f)
+            return response
+        }
         var w = JSONWriter()
         w.beginArray()
         for e in manager.events.query(f) { CAdvisorV1Info.writeEvent(e, &w) }

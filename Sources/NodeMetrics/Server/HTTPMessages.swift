@@ -56,6 +56,9 @@ public struct HTTPResponse: Sendable {
     public var contentType: String
     public var body: [UInt8]
     public var headers: [(String, String)] = []
+    /// Set for `stream=true` event requests: the body is these events as newline-delimited JSON,
+    /// sent with chunked transfer encoding until the client goes away.
+    public var eventStream: AsyncStream<ContainerEvent>?
 
     public init(status: Int, contentType: String = "text/plain; charset=utf-8", body: [UInt8], headers: [(String, String)] = []) {
         self.status = status

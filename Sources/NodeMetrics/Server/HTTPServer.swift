@@ -50,6 +50,8 @@ final class RequestHandler: ChannelInboundHandler {
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var tooLarge = false
+    /// True while an event stream is being sent: the connection is then quiet on purpose.
+    private var streaming = false
 
     init(router: APIRouter, maxBodyBytes: Int) {
         self.router = router
@@ -84,6 +86,10 @@ final class RequestHandler: ChannelInboundHandler {
     }
 
     private func write(_ response: HTTPResponse, keepAlive: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
+        if let events = response.eventStream {
+            stream(events, status: response.status, version: version, context: context)
+            return
+        }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: response.contentType)
         headers.add(name: "Content-Length", value: String(response.body.count))
@@ -101,8 +107,33 @@ final class RequestHandler: ChannelInboundHandler {
         }
     }
 
+    /// Sends events as newline-delimited JSON in chunks, one flush per event, until the client closes
+    /// the connection (which ends the subscription).
+    private func stream(_ events: AsyncStream<ContainerEvent>, status: Int, version: HTTPVersion, context: ChannelHandlerContext) {
+        streaming = true
+        var headers = HTTPHeaders()
+        headers.add(name: "Content-Type", value: "application/json")
+        headers.add(name: "Transfer-Encoding", value: "chunked")
+        let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: status), headers: headers)
+        context.writeAndFlush(wrapOutboundOut(.head(head)), promise: nil)
+        let channel = context.channel
+        let task = Task {
+            for await event in events {
+                var w = JSONWriter(capacity: 256)
+                CAdvisorV1Info.writeEvent(event, &w)
+                var buffer = channel.allocator.buffer(capacity: w.bytes.count + 1)
+                buffer.writeBytes(w.bytes)
+                buffer.writeInteger(UInt8(ascii: "\n"))
+                try? await channel.writeAndFlush(HTTPServerResponsePart.body(.byteBuffer(buffer)))
+            }
+        }
+        channel.closeFuture.whenComplete { _ in task.cancel() }
+    }
+
     func userInboundEventTriggered(context: ChannelHandlerContext, event: Any) {
-        if event is IdleStateHandler.IdleStateEvent {
+        if event is IdleStateHandler.IdleStateEvent, streaming {
+            return // a streaming client sends nothing while it listens
+        } else if event is IdleStateHandler.IdleStateEvent {
             context.close(promise: nil) // a slow or idle client
         } else {
             context.fireUserInboundEventTriggered(event)
