@@ -132,6 +132,35 @@ extension InotifyUsers {
             #expect((try json("/api/v2.0/events/?oom_events=true") as? [Any])?.isEmpty == true)
         }
 
+        @Test func v2StatsMachinestatsAndStorage() throws {
+            manager.start()
+            defer { manager.stop() }
+            waitForSamples(3)
+            let v20 = try #require(try json("/api/v2.0/stats/?count=3") as? [String: [[String: Any]]])
+            let rootStats = try #require(v20["/"])
+            #expect(rootStats.count == 3)
+            #expect(rootStats[0]["cpu_inst"] == nil, "no rate for the first sample")
+            let inst = try #require((rootStats[2]["cpu_inst"] as? [String: Any])?["usage"] as? [String: Any])
+            #expect((inst["total"] as? UInt64 ?? 0) > 0, "nanocores between the last two samples")
+            #expect(rootStats[2]["has_cpu"] as? Bool == true && (rootStats[2]["network"] as? [String: Any])?["name"] != nil)
+            let v21 = try #require(try json("/api/v2.1/stats/?count=2") as? [String: [String: Any]])
+            let info = try #require(v21["/"])
+            #expect(info["spec"] != nil && (info["stats"] as? [Any])?.count == 2)
+            let net = try #require(((info["stats"] as? [[String: Any]])?.last?["network"]) as? [String: Any])
+            #expect(net["name"] == nil && net["interfaces"] != nil, "v2.1 network has no flattened interface")
+            let recursive = try #require(try json("/api/v2.1/stats/?recursive=true&count=1") as? [String: Any])
+            #expect(recursive["/"] == nil, "v2.1 leaves the root to machinestats")
+            let machine = try #require(try json("/api/v2.1/machinestats?count=2") as? [[String: Any]])
+            #expect(machine.count == 2 && machine.last?["cpu_inst"] != nil)
+            let fs = try #require(machine.last?["filesystem"] as? [[String: Any]])
+            #expect(fs.contains { ($0["inline"] as? [String: Any])?["read_duration"] != nil })
+            #expect(get("/api/v2.0/machinestats").status == 400, "machinestats is v2.1")
+            let storage = try #require(try json("/api/v2.0/storage") as? [[String: Any]])
+            #expect(storage.contains { ($0["labels"] as? [String]) == ["root"] && $0["mountpoint"] as? String == "/" }
+                    || !manager.machineInfo.filesystems.contains { $0.mountPoint == "/" })
+            #expect(get("/api/v2.0/storage?label=nope").status == 404)
+        }
+
         @Test func urlBasePrefix() {
             let prefixed = APIRouter(manager: manager, urlBasePrefix: "/cadvisor/")
             #expect(prefixed.handle(HTTPRequest(uri: "/cadvisor/healthz")).bodyText == "ok")

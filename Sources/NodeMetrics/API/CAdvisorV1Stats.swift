@@ -11,18 +11,8 @@ public enum CAdvisorV1Stats {
         w.object("cpu") { w in writeCPU(s.cpu, s.cpuPressure, &w) }
         w.object("diskio") { w in writeDiskIO(s.diskIO, &w, deviceName) }
         w.object("memory") { w in writeMemory(s.memory, s.memoryPressure, s.memoryEvents, &w) }
-        if !s.hugetlb.isEmpty {
-            w.object("hugetlb") { w in
-                for h in s.hugetlb.sorted(by: { $0.pageSize < $1.pageSize }) {
-                    w.object(h.pageSize) { w in
-                        w.field("usage", h.usage)
-                        if h.maxUsage != 0 { w.field("max_usage", h.maxUsage) }
-                        w.field("failcnt", h.failcnt)
-                    }
-                }
-            }
-        }
-        w.object("network") { w in writeNetwork(s.network, s.connections, &w) }
+        if !s.hugetlb.isEmpty { writeHugetlb(s.hugetlb, &w) }
+        w.object("network") { w in writeNetwork(s.network, s.connections, flattened: true, &w) }
         if !s.filesystems.isEmpty {
             w.array("filesystem", s.filesystems) { w, fs in writeFilesystem(fs, &w) }
         }
@@ -31,6 +21,25 @@ public enum CAdvisorV1Stats {
                 w.field(k, UInt64(0))
             }
         }
+        writeProcesses(s, &w)
+        w.object("resctrl") { _ in }
+        w.object("cpuset") { w in w.field("memory_migrate", UInt64(0)) }
+        w.endObject()
+    }
+
+    static func writeHugetlb(_ hugetlb: [HugetlbSample], _ w: inout JSONWriter) {
+        w.object("hugetlb") { w in
+            for h in hugetlb.sorted(by: { $0.pageSize < $1.pageSize }) {
+                w.object(h.pageSize) { w in
+                    w.field("usage", h.usage)
+                    if h.maxUsage != 0 { w.field("max_usage", h.maxUsage) }
+                    w.field("failcnt", h.failcnt)
+                }
+            }
+        }
+    }
+
+    static func writeProcesses(_ s: ContainerSample, _ w: inout JSONWriter) {
         w.object("processes") { w in
             let p = s.processes ?? ProcessStats()
             w.field("process_count", p.processCount)
@@ -48,9 +57,6 @@ public enum CAdvisorV1Stats {
                 }
             }
         }
-        w.object("resctrl") { _ in }
-        w.object("cpuset") { w in w.field("memory_migrate", UInt64(0)) }
-        w.endObject()
     }
 
     /// The whole sample as a JSON string.
@@ -178,11 +184,15 @@ public enum CAdvisorV1Stats {
         w.endObject()
     }
 
-    static func writeNetwork(_ interfaces: [NetInterfaceStats], _ connections: ConnectionStats?, _ w: inout JSONWriter) {
-        // The first interface is repeated at the top level "for backwards compatibility".
-        writeInterface(interfaces.first ?? NetInterfaceStats(name: "", rxBytes: 0, rxPackets: 0, rxErrors: 0,
-                                                            rxDropped: 0, txBytes: 0, txPackets: 0, txErrors: 0,
-                                                            txDropped: 0), &w)
+    /// v1 NetworkStats (`flattened`: the first interface repeated at the top level "for backwards
+    /// compatibility"), or v2.1's NetworkStats without it.
+    static func writeNetwork(_ interfaces: [NetInterfaceStats], _ connections: ConnectionStats?, flattened: Bool,
+                             _ w: inout JSONWriter) {
+        if flattened {
+            writeInterface(interfaces.first ?? NetInterfaceStats(name: "", rxBytes: 0, rxPackets: 0, rxErrors: 0,
+                                                                rxDropped: 0, txBytes: 0, txPackets: 0, txErrors: 0,
+                                                                txDropped: 0), &w)
+        }
         if !interfaces.isEmpty {
             w.array("interfaces", interfaces) { w, i in
                 w.beginObject()

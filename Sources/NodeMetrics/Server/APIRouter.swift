@@ -1,4 +1,7 @@
 import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// The agent's version, as /api/v2.0/version and cadvisor_version_info report it.
 public enum AgentVersion {
@@ -30,7 +33,8 @@ public struct APIRouter: Sendable {
         if version >= "v1.2" { types.append("docker") }
         if version >= "v1.3" { types.append("events") }
         if version.hasPrefix("v2") {
-            types = ["version", "attributes", "machine", "summary", "spec", "events"]
+            types = ["version", "attributes", "machine", "stats", "summary", "spec", "storage", "events"]
+            if version == "v2.1" { types.append("machinestats") }
         }
         return types
     }
@@ -71,7 +75,7 @@ public struct APIRouter: Sendable {
         }
         let name = "/" + components.filter { $0 != "." }.joined(separator: "/")
         do {
-            return version.hasPrefix("v1") ? try v1(type, name, request) : try v2(type, name, request)
+            return version.hasPrefix("v1") ? try v1(type, name, request) : try v2(type, name, request, version: version)
         } catch let error as APIError {
             return .text(error.status, error.message)
         } catch {
@@ -261,7 +265,7 @@ public struct APIRouter: Sendable {
         return [name]
     }
 
-    func v2(_ type: String, _ name: String, _ request: HTTPRequest) throws -> HTTPResponse {
+    func v2(_ type: String, _ name: String, _ request: HTTPRequest, version: String) throws -> HTTPResponse {
         var w = JSONWriter()
         switch type {
         case "version":
@@ -286,11 +290,70 @@ public struct APIRouter: Sendable {
                 w.object(n) { w in CAdvisorV2Info.writeSpec(s, &w) }
             }
             w.endObject()
+        case "stats":
+            let o = try v2Options(request)
+            w.beginObject()
+            for n in try v2Names(name, o) {
+                guard let s = manager.store.snapshot(n, count: o.count) else { continue }
+                if version == "v2.1" {
+                    if n == "/" && o.recursive { continue } // v2.1 leaves the root out: that is machinestats
+                    w.key(n)
+                    CAdvisorV2Stats.writeInfo(s, deviceName: deviceName, &w)
+                } else {
+                    w.key(n)
+                    CAdvisorV2Stats.writeDeprecated(s, deviceName: deviceName, &w)
+                }
+            }
+            w.endObject()
+        case "machinestats":
+            guard let root = manager.store.snapshot("/", count: (try v2Options(request)).count) else {
+                throw APIError.unknownContainer("/")
+            }
+            CAdvisorV2Stats.writeMachineStats(root, &w)
+        case "storage":
+            try writeStorage(request, &w)
         case "events":
             return try events(name, request)
         default:
             throw APIError(status: 400, message: "unknown request type \"\(type)\"")
         }
         return .json(w)
+    }
+
+    /// `[]FsInfo` of the host's block filesystems. The filesystem mounted at / is labelled `root`
+    /// (runtime labels such as `docker-images` come with the runtime integrations); `?label=` selects by
+    /// label and `?uuid=` by filesystem UUID (/dev/disk/by-uuid); either matching nothing is 404.
+    func writeStorage(_ request: HTTPRequest, _ w: inout JSONWriter) throws {
+        let paths = manager.configuration.paths
+        let mounted = manager.machineInfo.filesystems
+        let usage = ContainerProcfs(paths: paths).filesystems(mounted, disks: [])
+        func mountPoint(_ device: String) -> String { mounted.first { $0.device == device }?.mountPoint ?? "" }
+        func labels(_ device: String) -> [String] { mountPoint(device) == "/" ? ["root"] : [] }
+        var selected = usage
+        if let label = request.query["label"] {
+            selected = usage.filter { labels($0.device).contains(label) }
+            guard !selected.isEmpty else { throw APIError(status: 404, message: "no filesystem with label \"\(label)\"") }
+        } else if let uuid = request.query["uuid"] {
+            var target = [CChar](repeating: 0, count: 256)
+            let n = readlink(paths.path("/dev/disk/by-uuid/\(uuid)"), &target, target.count - 1)
+            let device = n > 0 ? "/dev/" + String(decoding: target[0..<n].map { UInt8(bitPattern: $0) }, as: UTF8.self)
+                .split(separator: "/").last.map(String.init)! : ""
+            selected = usage.filter { $0.device == device }
+            guard !selected.isEmpty else { throw APIError(status: 404, message: "no filesystem with UUID \"\(uuid)\"") }
+        }
+        w.beginArray()
+        for fs in selected {
+            w.beginObject()
+            w.field("device", fs.device)
+            w.field("mountpoint", mountPoint(fs.device))
+            w.field("capacity", fs.capacity)
+            w.field("available", fs.available)
+            w.field("usage", fs.usage)
+            w.array("labels", labels(fs.device)) { w, l in w.value(l) }
+            w.field("inodes", fs.inodes)
+            w.field("inodes_free", fs.inodesFree)
+            w.endObject()
+        }
+        w.endArray()
     }
 }
