@@ -161,6 +161,21 @@ extension InotifyUsers {
             #expect(get("/api/v2.0/storage?label=nope").status == 404)
         }
 
+        @Test func validatePage() {
+            manager.start()
+            defer { manager.stop() }
+            waitForSamples(1)
+            let page = get("/validate/")
+            #expect(page.status == 200 && page.contentType.hasPrefix("text/plain"))
+            let text = page.bodyText
+            #expect(text.contains("Kernel version: [Supported and recommended]"))
+            #expect(text.contains("Mode: \(manager.layout.mode.rawValue)"))
+            for path in manager.layout.mountPoints.values { #expect(text.contains(path)) }
+            #expect(text.contains("Docker: ") && text.contains("containerd: "))
+            #expect(text.contains("Managed containers: \(manager.store.count)"))
+            #expect(get("/validate").status == 301)
+        }
+
         @Test func urlBasePrefix() {
             let prefixed = APIRouter(manager: manager, urlBasePrefix: "/cadvisor/")
             #expect(prefixed.handle(HTTPRequest(uri: "/cadvisor/healthz")).bodyText == "ok")

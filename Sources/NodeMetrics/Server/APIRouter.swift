@@ -51,6 +51,10 @@ public struct APIRouter: Sendable {
             return HTTPResponse(status: 307, body: [], headers: [("Location", urlBasePrefix + "/containers/")])
         }
         if path == "/healthz" { return .text(200, "ok") }
+        if path == "/validate/" { return .text(200, ValidationReport.text(manager: manager)) }
+        if path == "/validate" {
+            return HTTPResponse(status: 301, body: [], headers: [("Location", urlBasePrefix + "/validate/")])
+        }
         if path == "/api" || path == "/api/" {
             return .text(400, "Supported API versions: \(Self.versions.joined(separator: ","))")
         }

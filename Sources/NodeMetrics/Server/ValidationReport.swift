@@ -1,0 +1,61 @@
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// The plain-text `/validate/` page: what the agent found on this host, section by section, each
+/// with cAdvisor's verdict labels ([Supported and recommended], [Supported, but not recommended],
+/// [Unsupported], [Unknown]).
+public enum ValidationReport {
+    /// Runtime sockets looked for, as the agent's flags name them.
+    public static let runtimeSockets: [(String, String)] = [
+        ("Docker", "/var/run/docker.sock"), ("containerd", "/run/containerd/containerd.sock"),
+        ("Podman", "/run/podman/podman.sock"), ("CRI-O", "/var/run/crio/crio.sock"),
+    ]
+
+    public static func text(manager: ContainerManager) -> String {
+        let m = manager.machineInfo
+        let layout = manager.layout
+        var out = "node-metrics version: \(AgentVersion.current)\n\n"
+        out += "OS version: \(m.containerOSVersion)\n\n"
+        let major = Int(m.kernelVersion.split(separator: ".").first ?? "") ?? 0
+        out += "Kernel version: \(major >= 3 ? "[Supported and recommended]" : "[Unsupported]")\n"
+        out += "\tKernel version is \(m.kernelVersion). Versions >= 2.6 are supported. 3.0+ are recommended.\n\n"
+        let verdict = layout.mode == .v1 ? "[Supported, but not recommended]" : "[Supported and recommended]"
+        out += "Cgroup setup: \(verdict)\n"
+        out += "\tMode: \(layout.mode.rawValue)"
+        switch layout.mode {
+        case .v1: out += " (cgroup v1 controllers only)\n"
+        case .v2: out += " (unified hierarchy)\n"
+        case .hybrid: out += " (v1 controllers; the cgroup2 mount is read for pressure only)\n"
+        }
+        for (controller, path) in layout.mountPoints.sorted(by: { $0.key.rawValue < $1.key.rawValue }) {
+            out += "\t\(controller.rawValue): \(path)\n"
+        }
+        let missing = CgroupController.allCases.filter { $0 != .unified && layout.mountPoints[$0] == nil }
+        if layout.mode != .v2 && !missing.isEmpty {
+            out += "\tNot mounted: \(missing.map(\.rawValue).joined(separator: ", ")) (their stats are absent)\n"
+        }
+        out += "\n"
+        out += "Container runtimes:\n"
+        for (name, path) in runtimeSockets {
+            var st = stat()
+            let found = stat(manager.configuration.paths.path(path), &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK
+            out += "\t\(name): \(found ? "socket found" : "no socket") at \(path)\n"
+        }
+        out += "\n"
+        out += "Block device setup: \(m.diskMap.isEmpty ? "[Unknown]" : "[Supported and recommended]")\n"
+        for key in m.diskMap.keys.sorted() {
+            let d = m.diskMap[key]!
+            out += "\t\(d.name) (\(key)): \(d.size) bytes, scheduler \(d.scheduler)\n"
+        }
+        out += "\n"
+        let discovery = manager.discoveryStatus
+        out += "Inotify watches: \(discovery.failure == nil ? "[Supported and recommended]" : "[Supported, but not recommended]")\n"
+        out += "\t\(discovery.watches) watches, \(discovery.rescans) rescans, \(discovery.overflows) queue overflows\n"
+        if let failure = discovery.failure { out += "\t\(failure)\n" }
+        out += "\n"
+        out += "Managed containers: \(manager.store.count)\n"
+        return out
+    }
+}
