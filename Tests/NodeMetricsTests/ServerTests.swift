@@ -161,6 +161,38 @@ extension InotifyUsers {
             #expect(get("/api/v2.0/storage?label=nope").status == 404)
         }
 
+        @Test func psReadsProcItself() throws {
+            manager.start()
+            defer { manager.stop() }
+            let cg = try LiveCgroup(layout: manager.layout)
+            defer { cg.destroy() }
+            try cg.run("sleep 60 & sleep 60 & wait")
+            let deadline = Date().addingTimeInterval(10)
+            var list: [[String: Any]] = []
+            while Date() < deadline {
+                if manager.store.contains(cg.name), get("/api/v2.0/ps\(cg.name)").status == 200 {
+                    list = (try? json("/api/v2.0/ps\(cg.name)") as? [[String: Any]]) ?? []
+                    if list.count == 3 { break }
+                }
+                usleep(100_000)
+            }
+            #expect(list.count == 3, "the shell and two sleeps, only this cgroup's")
+            #expect(Set(list.compactMap { $0["cmd"] as? String }) == ["sh", "sleep"])
+            let sleep = try #require(list.first { $0["cmd"] as? String == "sleep" })
+            #expect(sleep["user"] as? String == "root" && sleep["cgroup_path"] as? String == cg.name)
+            #expect((sleep["rss"] as? UInt64 ?? 0) > 0 && (sleep["virtual_size"] as? UInt64 ?? 0) > 0)
+            #expect((sleep["status"] as? String)?.hasPrefix("S") == true)
+            #expect((sleep["running_time"] as? String)?.count == 8 && (sleep["start_time"] as? String)?.count == 5)
+            #expect((sleep["parent_pid"] as? Int64) == list.first { $0["cmd"] as? String == "sh" }?["pid"] as? Int64)
+            let all = try #require(try json("/api/v2.0/ps/") as? [[String: Any]])
+            #expect(all.count > list.count, "the root lists every process")
+            #expect(get("/api/v2.0/ps/nope").status == 404)
+            #expect(ContainerProcfs.psTime(93784) == "1-02:03:04" && ContainerProcfs.psTime(59) == "00:00:59")
+            #expect(ContainerProcfs.psStartTime(1_795_000_000, now: 1_795_003_600) == "11:06")
+            #expect(ContainerProcfs.psStartTime(1_795_000_000, now: 1_795_000_000 + 86_400 * 3) == "Nov18")
+            #expect(ContainerProcfs.psStartTime(1_700_000_000, now: 1_795_000_000) == "2023")
+        }
+
         @Test func validatePage() {
             manager.start()
             defer { manager.stop() }

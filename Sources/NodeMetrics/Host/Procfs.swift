@@ -60,6 +60,8 @@ public struct ProcessStat: Sendable, Equatable {
     public var comm: String
     public var state: Character
     public var ppid: Int64
+    public var session: Int64
+    public var nice: Int64
     public var minorFaults, majorFaults, userTicks, systemTicks: UInt64
     public var threads: Int64
     public var startTimeTicks: UInt64
@@ -204,7 +206,7 @@ public final class Procfs {
         let v = s.pointee
         return ProcessStat(pid: v.pid, comm: String(cString: cgf_pid_stat_comm(s)),
                            state: Character(Unicode.Scalar(UInt8(bitPattern: v.state))), ppid: v.ppid,
-                           minorFaults: v.minflt, majorFaults: v.majflt, userTicks: v.utime, systemTicks: v.stime,
+                           session: v.session, nice: v.nice, minorFaults: v.minflt, majorFaults: v.majflt, userTicks: v.utime, systemTicks: v.stime,
                            threads: v.num_threads, startTimeTicks: v.starttime, virtualSize: v.vsize,
                            rssPages: v.rss_pages, processor: v.processor)
     }

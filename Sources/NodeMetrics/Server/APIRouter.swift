@@ -33,7 +33,7 @@ public struct APIRouter: Sendable {
         if version >= "v1.2" { types.append("docker") }
         if version >= "v1.3" { types.append("events") }
         if version.hasPrefix("v2") {
-            types = ["version", "attributes", "machine", "stats", "summary", "spec", "storage", "events"]
+            types = ["version", "attributes", "machine", "stats", "summary", "spec", "storage", "events", "ps"]
             if version == "v2.1" { types.append("machinestats") }
         }
         return types
@@ -316,6 +316,35 @@ public struct APIRouter: Sendable {
             CAdvisorV2Stats.writeMachineStats(root, &w)
         case "storage":
             try writeStorage(request, &w)
+        case "ps":
+            let o = try v2Options(request)
+            guard o.type == "name" else { throw APIError.unknownContainer(name) } // no runtime integration yet
+            guard manager.store.contains(name) else { throw APIError.unknownContainer(name) }
+            let procfs: Procfs
+            do { procfs = try Procfs(paths: manager.configuration.paths) } catch {
+                throw APIError(status: 500, message: "cannot read /proc: \(error)")
+            }
+            let list = ContainerProcfs(paths: manager.configuration.paths).processList(container: name, procfs: procfs)
+            w.beginArray()
+            for p in list {
+                w.beginObject()
+                w.field("user", p.user)
+                w.field("pid", p.pid)
+                w.field("parent_pid", p.parentPID)
+                w.field("start_time", p.startTime)
+                w.field("percent_cpu", p.percentCPU)
+                w.field("percent_mem", p.percentMemory)
+                w.field("rss", p.rss)
+                w.field("virtual_size", p.virtualSize)
+                w.field("status", p.status)
+                w.field("running_time", p.runningTime)
+                w.field("cgroup_path", p.cgroupPath)
+                w.field("cmd", p.command)
+                w.field("fd_count", Int64(p.fdCount))
+                w.field("psr", p.processor)
+                w.endObject()
+            }
+            w.endArray()
         case "events":
             return try events(name, request)
         default:
