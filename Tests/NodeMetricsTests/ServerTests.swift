@@ -275,8 +275,10 @@ extension InotifyUsers {
 
         @Test func unbuiltFeaturesWarnAndVersionPrints() throws {
             let port = freePort()
-            let (p, err) = try start(["-port=\(port)", "-storage_driver=influxdb", "-profiling"])
-            usleep(1_500_000)
+            let (p, err) = try start(["-port=\(port)", "-listen_ip=127.0.0.1", "-storage_driver=influxdb", "-profiling"])
+            // Once it serves, start-up (and its warnings) is over.
+            let deadline = Date().addingTimeInterval(15)
+            while (try? LoopbackHTTP.get(port: port, "/healthz"))?.status != 200 && Date() < deadline { usleep(100_000) }
             p.terminate()
             p.waitUntilExit()
             let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
