@@ -204,39 +204,26 @@ static int probe_file(int dirfd, const char *path, int keep, int *fd_out) {
 
 static int dir_has(const cgf_cgroup *cg, cgf_controller c) { return (cg->dirs_present >> c) & 1u; }
 
-int cgf_cgroup_open(cgf_cgroup *cg, const cgf_hierarchy *h, const char *name, int keep_fds) {
-    memset(cg, 0, sizeof(*cg));
-    cg->hierarchy = h;
-    cg->keep_fds = keep_fds ? 1 : 0;
-    for (int i = 0; i < CGF_F_COUNT; i++) cg->fd[i] = -1;
-    for (int i = 0; i < CGF_MAX_HUGEPAGE_SIZES; i++)
-        for (int j = 0; j < 3; j++) cg->hugetlb_fd[i][j] = -1;
-    char rel[CGF_PATH_MAX];
-    int rc = normalize_name(name, rel, sizeof(rel));
-    if (rc != CGF_OK) return rc;
-    cg->rel = strdup(rel);
-    if (cg->rel == NULL) return CGF_EIO;
+static int64_t monotonic_ns(void) {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
+}
 
-    for (int c = 0; c < CGF_CTRL_COUNT; c++) {
-        struct stat st;
-        if (h->root_fd[c] >= 0 && fstatat(h->root_fd[c], cg->rel, &st, 0) == 0 && S_ISDIR(st.st_mode))
-            cg->dirs_present |= 1u << c;
-    }
-    /* The controller-less cgroup2 mount of a hybrid host only adds pressure: it does not make a cgroup. */
-    uint32_t real_dirs = h->mode == CGF_MODE_HYBRID ? cg->dirs_present & ~(1u << CGF_CTRL_UNIFIED)
-                                                     : cg->dirs_present;
-    if (real_dirs == 0) return CGF_ENOENT;
-
+/* Resolves (and with keep_fds opens) the files of one hierarchy whose directory exists. */
+static void open_controller(cgf_cgroup *cg, cgf_controller c) {
+    const cgf_hierarchy *h = cg->hierarchy;
     const file_def *table = sample_table(h);
     char path[CGF_PATH_MAX + 64];
     for (int f = 0; f < CGF_F_COUNT; f++) {
         const file_def *d = &table[f];
-        if (d->name == NULL || !dir_has(cg, d->ctrl) || !(h->sample_mask & (1u << f))) continue;
+        if (d->ctrl != c || d->name == NULL || !(h->sample_mask & (1u << f)) || cg->file_name[f] != NULL) continue;
         const char *candidates[2] = {d->name, d->fallback};
         for (int k = 0; k < 2 && candidates[k] != NULL; k++) {
             if (join(path, sizeof(path), cg->rel, candidates[k]) != CGF_OK) break;
-            if (probe_file(h->root_fd[d->ctrl], path, cg->keep_fds, &cg->fd[f])) {
+            if (probe_file(h->root_fd[c], path, cg->keep_fds, &cg->fd[f])) {
                 cg->file_name[f] = candidates[k];
+                cg->fd_count += cg->fd[f] >= 0;
                 break;
             }
         }
@@ -244,19 +231,19 @@ int cgf_cgroup_open(cgf_cgroup *cg, const cgf_hierarchy *h, const char *name, in
 
     cgf_controller hctrl = h->mode == CGF_MODE_V2 ? CGF_CTRL_UNIFIED : CGF_CTRL_HUGETLB;
     const char *const *suffix = h->mode == CGF_MODE_V2 ? v2_hugetlb_suffix : v1_hugetlb_suffix;
-    if (dir_has(cg, hctrl) && (h->sample_mask & CGF_MASK_HUGETLB)) {
+    if (c == hctrl && (h->sample_mask & CGF_MASK_HUGETLB)) {
         for (uint32_t i = 0; i < h->hugepage_count; i++) {
             for (int j = 0; j < 3; j++) {
                 if (join3(path, sizeof(path), cg->rel, h->hugepage_size[i], suffix[j]) != CGF_OK) continue;
                 cg->hugetlb_present[i][j] =
                     (uint8_t)probe_file(h->root_fd[hctrl], path, cg->keep_fds, &cg->hugetlb_fd[i][j]);
+                cg->fd_count += cg->hugetlb_fd[i][j] >= 0;
             }
         }
     }
 
     /* use_hierarchy cannot change once a cgroup has children; read it once. */
-    cg->use_hierarchy = 1;
-    if (h->mode != CGF_MODE_V2 && dir_has(cg, CGF_CTRL_MEMORY)) {
+    if (c == CGF_CTRL_MEMORY && h->mode != CGF_MODE_V2) {
         char small[64];
         size_t len;
         uint64_t v;
@@ -265,12 +252,47 @@ int cgf_cgroup_open(cgf_cgroup *cg, const cgf_hierarchy *h, const char *name, in
             cgf_parse_single_u64(small, len, 0, &v) == CGF_OK)
             cg->use_hierarchy = v != 0;
     }
+}
+
+/* Marks and opens the hierarchies that have the cgroup's directory now but did not before. */
+static void adopt_new_dirs(cgf_cgroup *cg) {
+    const cgf_hierarchy *h = cg->hierarchy;
+    for (int c = 0; c < CGF_CTRL_COUNT; c++) {
+        struct stat st;
+        if (h->root_fd[c] < 0 || dir_has(cg, (cgf_controller)c)) continue;
+        if (fstatat(h->root_fd[c], cg->rel, &st, 0) == 0 && S_ISDIR(st.st_mode)) {
+            cg->dirs_present |= 1u << c;
+            open_controller(cg, (cgf_controller)c);
+        }
+    }
+}
+
+int cgf_cgroup_open(cgf_cgroup *cg, const cgf_hierarchy *h, const char *name, int keep_fds) {
+    memset(cg, 0, sizeof(*cg));
+    cg->hierarchy = h;
+    cg->keep_fds = keep_fds ? 1 : 0;
+    cg->use_hierarchy = 1;
+    cg->opened_ns = monotonic_ns();
+    for (int i = 0; i < CGF_F_COUNT; i++) cg->fd[i] = -1;
+    for (int i = 0; i < CGF_MAX_HUGEPAGE_SIZES; i++)
+        for (int j = 0; j < 3; j++) cg->hugetlb_fd[i][j] = -1;
+    char rel[CGF_PATH_MAX];
+    int rc = normalize_name(name, rel, sizeof(rel));
+    if (rc != CGF_OK) return rc;
+    cg->rel = strdup(rel);
+    if (cg->rel == NULL) return CGF_EIO;
+    adopt_new_dirs(cg);
+    /* The controller-less cgroup2 mount of a hybrid host only adds pressure: it does not make a cgroup. */
+    uint32_t real_dirs = h->mode == CGF_MODE_HYBRID ? cg->dirs_present & ~(1u << CGF_CTRL_UNIFIED)
+                                                     : cg->dirs_present;
+    if (real_dirs == 0) return CGF_ENOENT;
     return CGF_OK;
 }
 
 void cgf_cgroup_close(cgf_cgroup *cg) {
     free(cg->rel);
     cg->rel = NULL;
+    cg->fd_count = 0;
     for (int i = 0; i < CGF_F_COUNT; i++) {
         if (cg->fd[i] >= 0) close(cg->fd[i]);
         cg->fd[i] = -1;
@@ -283,13 +305,7 @@ void cgf_cgroup_close(cgf_cgroup *cg) {
     }
 }
 
-int cgf_cgroup_fd_count(const cgf_cgroup *cg) {
-    int n = 0;
-    for (int i = 0; i < CGF_F_COUNT; i++) n += cg->fd[i] >= 0;
-    for (int i = 0; i < CGF_MAX_HUGEPAGE_SIZES; i++)
-        for (int j = 0; j < 3; j++) n += cg->hugetlb_fd[i][j] >= 0;
-    return n;
-}
+int cgf_cgroup_fd_count(const cgf_cgroup *cg) { return cg->fd_count; }
 
 int cgf_cgroup_file_path(const cgf_cgroup *cg, int f, char *out, size_t cap) {
     if (f < 0 || f >= CGF_F_COUNT || cg->file_name[f] == NULL) return -1;
@@ -614,6 +630,7 @@ static int read_hugetlb(cgf_cgroup *cg, cgf_sample *s, char *buf, size_t cap) {
 
 int cgf_cgroup_read_sample(cgf_cgroup *cg, cgf_sample *s, char *buf, size_t cap) {
     if (cg == NULL || s == NULL || buf == NULL || cap == 0) return CGF_EINVAL;
+    if (monotonic_ns() - cg->opened_ns < CGF_LATE_DIR_WINDOW_NS) adopt_new_dirs(cg);
     struct timespec ts;
     clock_gettime(CLOCK_REALTIME, &ts);
     /* Reset the scalar parts; the large tables are reset by their parsers (count = 0). */

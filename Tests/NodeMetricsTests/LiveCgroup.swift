@@ -19,12 +19,21 @@ final class LiveCgroup {
         layout.mountPoints.mapValues { $0 + name }
     }
 
-    init(layout: CgroupLayout) throws {
+    /// Makes the cgroup in every hierarchy, or only in `only` (the rest with `createRemaining()`).
+    init(layout: CgroupLayout, only: Set<CgroupController>? = nil) throws {
         self.layout = layout
         let n = LiveCgroup.lock.withLock { LiveCgroup.counter += 1; return LiveCgroup.counter }
         name = "/\(LiveCgroup.parent)/\(getpid())-\(n)"
         LiveCgroup.lock.withLock { LiveCgroup.sweepStale(layout: layout) }
-        for (controller, dir) in directories {
+        try create(only)
+    }
+
+    /// Makes the cgroup in the hierarchies that do not have it yet.
+    func createRemaining() throws { try create(nil) }
+
+    private func create(_ only: Set<CgroupController>?) throws {
+        for (controller, dir) in directories where only?.contains(controller) ?? true {
+            if FileManager.default.fileExists(atPath: dir) { continue }
             try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
             if controller == .cpuset {
                 // A v1 cpuset accepts tasks only once cpus and mems are set.

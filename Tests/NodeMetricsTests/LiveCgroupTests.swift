@@ -105,6 +105,24 @@ import Testing
         #expect(throws: CgroupError.notFound(name: cg.name)) { try CgroupHandle(hierarchy: hierarchy, name: cg.name) }
     }
 
+    @Test func hierarchiesCreatedAfterOpenAreAdopted() throws {
+        // As a runtime does it: the cgroup appears in one hierarchy, is opened, then the others follow.
+        let cg = try LiveCgroup(layout: layout, only: [.memory])
+        defer { cg.destroy() }
+        let budget = DescriptorBudget(total: 1000)
+        let handle = try CgroupHandle(hierarchy: hierarchy, name: cg.name, budget: budget)
+        let early = try handle.sample(using: scratch)
+        #expect(early.cpu.usage.total == 0 && early.errors.isEmpty, "no cpu hierarchy yet: absent, not an error")
+        let keptEarly = handle.openDescriptors
+        try cg.createRemaining()
+        try cg.run("while :; do :; done")
+        let late = try sample(of: handle) { $0.cpu.usage.total > 0 && $0.pids.current == 1 }
+        #expect(late.cpu.usage.total > 0, "cpuacct adopted after open")
+        #expect(late.pids.current == 1, "pids adopted after open")
+        #expect(handle.openDescriptors > keptEarly)
+        #expect(budget.available == 1000 - handle.openDescriptors, "late descriptors are charged")
+    }
+
     @Test func rootSampleIsTheHost() throws {
         let s = try CgroupHandle(hierarchy: hierarchy, name: "/").sample(using: scratch)
         #expect(s.cpu.usage.total > 0 && s.memory.usage > 0)

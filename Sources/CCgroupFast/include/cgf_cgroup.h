@@ -234,7 +234,16 @@ typedef struct {
     const char *file_name[CGF_F_COUNT];/* NULL: the file does not exist for this cgroup */
     int hugetlb_fd[CGF_MAX_HUGEPAGE_SIZES][3];
     uint8_t hugetlb_present[CGF_MAX_HUGEPAGE_SIZES][3];
+    int fd_count;                      /* descriptors kept open now */
+    int64_t opened_ns;                 /* CLOCK_MONOTONIC at open */
 } cgf_cgroup;
+
+/**
+ * How long after open a read still looks for hierarchies whose directory did not exist yet:
+ * runtimes create a cgroup's directory in one hierarchy after another, and discovery may open the
+ * cgroup as soon as the first one appears.
+ */
+#define CGF_LATE_DIR_WINDOW_NS (10LL * 1000 * 1000 * 1000)
 
 /**
  * Opens the hierarchies. mount_paths[i] is the absolute mount point of

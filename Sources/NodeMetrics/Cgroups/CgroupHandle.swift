@@ -10,7 +10,7 @@ public final class CgroupHandle {
     let raw: UnsafeMutablePointer<cgf_cgroup>
     /// The budget this handle's kept descriptors are charged to, and how many.
     private let budget: DescriptorBudget?
-    private let charged: Int
+    private var charged: Int
 
     /// Opens `name`; keeps descriptors when `keepDescriptors` is set.
     public convenience init(hierarchy: CgroupHierarchy, name: String, keepDescriptors: Bool = true) throws(CgroupError) {
@@ -82,6 +82,12 @@ public final class CgroupHandle {
         let rc = readRaw(into: scratch)
         if rc == Int32(CGF_EGONE) { throw .gone(name: name) }
         guard rc == Int32(CGF_OK) || rc == Int32(CGF_EPARTIAL) else { throw .failed(name: name, status: rc) }
+        // Hierarchies whose directory appeared after open add kept descriptors: charge them.
+        let open = Int(raw.pointee.fd_count)
+        if let budget, open != charged {
+            budget.charge(open - charged)
+            charged = open
+        }
         return SampleConversion.sample(scratch.sample, handle: raw, mode: hierarchy.layout.mode,
                                        includeMemoryStat: includeMemoryStat)
     }

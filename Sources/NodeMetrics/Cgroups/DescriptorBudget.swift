@@ -44,6 +44,12 @@ public final class DescriptorBudget: Sendable {
         }
     }
 
+    /// Charges descriptors that are already open (a cgroup directory that appeared after its handle
+    /// opened): the budget may go below zero, and then no new handle keeps descriptors.
+    public func charge(_ count: Int) {
+        remaining.withLock { $0 -= count }
+    }
+
     /// Gives descriptors back.
     public func give(_ count: Int) {
         remaining.withLock { $0 += count }
