@@ -5,7 +5,13 @@
 
 #include <malloc.h>
 #include <seccomp.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/uio.h>
 #include <systemd/sd-daemon.h>
+#include <systemd/sd-journal.h>
 #include <systemd/sd-id128.h>
 
 int cgf_machine_id(char out[33]) {
@@ -38,3 +44,21 @@ uint64_t cgf_watchdog_usec(void) {
 }
 
 void cgf_release_free_memory(void) { malloc_trim(0); }
+
+int cgf_journal_send(const char *const *fields, int count) {
+    struct iovec iov[64];
+    if (count < 0 || count > 64) return -22; /* -EINVAL */
+    for (int i = 0; i < count; i++) {
+        iov[i].iov_base = (void *)(uintptr_t)fields[i];
+        iov[i].iov_len = strlen(fields[i]);
+    }
+    return sd_journal_sendv(iov, count);
+}
+
+int cgf_stderr_is_journal(void) {
+    const char *e = getenv("JOURNAL_STREAM");
+    struct stat st;
+    unsigned long long dev, ino;
+    if (e == NULL || sscanf(e, "%llu:%llu", &dev, &ino) != 2 || fstat(2, &st) != 0) return 0;
+    return (unsigned long long)st.st_dev == dev && (unsigned long long)st.st_ino == ino;
+}

@@ -12,7 +12,11 @@ extension Serve {
             return
         }
         let level: Logger.Level = verbosity >= 4 ? .debug : .info
-        LoggingSystem.bootstrap { LogfmtLogHandler(label: $0, level: level) }
+        if cgf_stderr_is_journal() != 0 {
+            LoggingSystem.bootstrap { JournalLogHandler(label: $0, level: level) }
+        } else {
+            LoggingSystem.bootstrap { LogfmtLogHandler(label: $0, level: level) }
+        }
         let logger = Logger(label: "node-metrics")
         for f in unbuiltFlagsInUse {
             logger.warning("flag \(f) is accepted for cAdvisor compatibility but its feature is not built; it has no effect")

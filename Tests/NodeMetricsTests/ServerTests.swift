@@ -259,6 +259,62 @@ extension InotifyUsers {
             #expect(log.contains("level=info") && log.contains("msg=listening") && log.contains("msg=stopped"))
         }
 
+        @Test func logsGoToTheJournalWhenStderrIsTheJournal() throws {
+            // A journal socket of the test's own, where libsystemd sends entries, and a stderr file named
+            // by JOURNAL_STREAM as the service manager would name the journal's stream.
+            let dir = "/run/systemd/journal", path = dir + "/socket"
+            #expect(!FileManager.default.fileExists(atPath: path), "no real journald on this machine")
+            let createdDir = !FileManager.default.fileExists(atPath: dir)
+            try FileManager.default.createDirectory(atPath: dir, withIntermediateDirectories: true)
+            let fd = socket(AF_UNIX, Int32(SOCK_DGRAM.rawValue), 0)
+            defer {
+                close(fd)
+                unlink(path)
+                if createdDir { rmdir(dir) }
+            }
+            var addr = sockaddr_un()
+            addr.sun_family = sa_family_t(AF_UNIX)
+            withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+                for (i, b) in path.utf8.enumerated() { raw[i] = b }
+            }
+            let bound = withUnsafePointer(to: &addr) {
+                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+            }
+            #expect(bound == 0)
+            var tv = timeval(tv_sec: 0, tv_usec: 200_000)
+            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+
+            let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("nm-journal-\(getpid())").path
+            FileManager.default.createFile(atPath: errPath, contents: nil)
+            defer { try? FileManager.default.removeItem(atPath: errPath) }
+            let errHandle = try #require(FileHandle(forWritingAtPath: errPath))
+            var st = stat()
+            fstat(errHandle.fileDescriptor, &st)
+            let port = freePort()
+            let p = Process()
+            p.executableURL = URL(fileURLWithPath: binary)
+            p.arguments = ["-port=\(port)", "-listen_ip=127.0.0.1"]
+            p.environment = ProcessInfo.processInfo.environment.merging(["JOURNAL_STREAM": "\(st.st_dev):\(st.st_ino)"]) { $1 }
+            p.standardError = errHandle
+            p.standardOutput = FileHandle.nullDevice
+            try p.run()
+            defer { if p.isRunning { p.terminate() } }
+            var entries: [String] = []
+            let deadline = Date().addingTimeInterval(15)
+            while !entries.contains(where: { $0.contains("MESSAGE=listening") }) && Date() < deadline {
+                var buf = [UInt8](repeating: 0, count: 65536)
+                let n = recv(fd, &buf, buf.count, 0)
+                if n > 0 { entries.append(String(decoding: buf[0..<n], as: UTF8.self)) }
+            }
+            let entry = try #require(entries.first { $0.contains("MESSAGE=listening") })
+            #expect(entry.contains("PRIORITY=6\n") && entry.contains("SYSLOG_IDENTIFIER=node-metrics\n"))
+            #expect(entry.contains("NM_ADDRESS="), "metadata as journal fields")
+            p.terminate()
+            p.waitUntilExit()
+            let stderrText = (try? String(contentsOfFile: errPath, encoding: .utf8)) ?? ""
+            #expect(!stderrText.contains("msg=listening"), "nothing in logfmt on the journal's stream")
+        }
+
         @Test func badFlagsStopStartUpNamingThem() throws {
             for (args, mention) in [(["-no_such_flag=1"], "no_such_flag"), (["-port=abc"], "port"),
                                     (["-housekeeping_interval=fast"], "housekeeping_interval"),

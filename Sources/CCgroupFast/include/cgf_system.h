@@ -23,6 +23,13 @@ int cgf_notify(const char *state);
 /** The watchdog interval in microseconds when the service manager asked for pings (sd_watchdog_enabled), else 0. */
 uint64_t cgf_watchdog_usec(void);
 
+/** Sends one structured entry to the journal: `fields` are "KEY=value" strings (MESSAGE=, PRIORITY=, ...),
+    at most 64. Returns 0 or a negative errno. */
+int cgf_journal_send(const char *const *fields, int count);
+
+/** Whether standard error is the journal's stream: JOURNAL_STREAM ("dev:inode") names fd 2. */
+int cgf_stderr_is_journal(void);
+
 /** Returns the heap's free pages to the kernel (glibc malloc_trim). */
 void cgf_release_free_memory(void);
 
