@@ -12,11 +12,8 @@ extension Serve {
             return
         }
         let level: Logger.Level = verbosity >= 4 ? .debug : .info
-        if cgf_stderr_is_journal() != 0 {
-            LoggingSystem.bootstrap { JournalLogHandler(label: $0, level: level) }
-        } else {
-            LoggingSystem.bootstrap { LogfmtLogHandler(label: $0, level: level) }
-        }
+        let output: AgentLogHandler.Output = cgf_stderr_is_journal() != 0 ? .journal : .logfmt
+        LoggingSystem.bootstrap { AgentLogHandler(label: $0, level: level, output: output) }
         let logger = Logger(label: "node-metrics")
         for f in unbuiltFlagsInUse {
             logger.warning("flag \(f) is accepted for cAdvisor compatibility but its feature is not built; it has no effect")

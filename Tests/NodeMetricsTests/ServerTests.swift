@@ -4,20 +4,29 @@ import Testing
 
 /// A minimal HTTP/1.1 client over a loopback socket (one request per connection).
 enum LoopbackHTTP {
-    static func request(port: Int, _ raw: String) throws -> (status: Int, headers: String, body: String) {
+    /// A TCP socket connected to 127.0.0.1:port whose reads time out after `timeout` microseconds.
+    static func connect(port: Int, timeout: Int = 10_000_000) throws -> Int32 {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         guard fd >= 0 else { throw POSIXError(.EIO) }
-        defer { close(fd) }
-        var tv = timeval(tv_sec: 10, tv_usec: 0)
+        var tv = timeval(tv_sec: timeout / 1_000_000, tv_usec: timeout % 1_000_000)
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var addr = sockaddr_in()
         addr.sin_family = sa_family_t(AF_INET)
         addr.sin_port = in_port_t(UInt16(port).bigEndian)
         addr.sin_addr.s_addr = inet_addr("127.0.0.1")
         let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
         }
-        guard rc == 0 else { throw POSIXError(.ECONNREFUSED) }
+        guard rc == 0 else {
+            close(fd)
+            throw POSIXError(.ECONNREFUSED)
+        }
+        return fd
+    }
+
+    static func request(port: Int, _ raw: String) throws -> (status: Int, headers: String, body: String) {
+        let fd = try connect(port: port)
+        defer { close(fd) }
         let bytes = Array(raw.utf8)
         _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
         var response: [UInt8] = []
@@ -377,19 +386,9 @@ extension InotifyUsers {
             let channel = try await server.bind(host: "127.0.0.1", port: 0)
             let port = try #require(channel.localAddress?.port)
 
-            let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+            let fd = try LoopbackHTTP.connect(port: port, timeout: 200_000)
             var socketOpen = true
             defer { if socketOpen { close(fd) } }
-            var tv = timeval(tv_sec: 0, tv_usec: 200_000)
-            setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-            var addr = sockaddr_in()
-            addr.sin_family = sa_family_t(AF_INET)
-            addr.sin_port = in_port_t(UInt16(port).bigEndian)
-            addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-            let connected = withUnsafePointer(to: &addr) {
-                $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-            }
-            #expect(connected == 0)
             let request = Array("GET /api/v1.3/events/?stream=true&creation_events=true&subcontainers=true HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
             _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
             var received = ""
