@@ -40,6 +40,16 @@ struct Serve: AsyncParsableCommand {
     @Option(name: flag("version"), help: "Print the version and exit.")
     var version = GoBool(false)
 
+    // MARK: /metrics beyond cAdvisor
+    @Option(name: flag("prometheus_timestamps"), help: "Put the sample time on container and machine series, as cAdvisor does (false: let Prometheus stamp them; cadvisor#2526).")
+    var prometheusTimestamps = GoBool(true)
+    @Option(name: flag("prometheus_labels"), help: "Container labels on /metrics: cadvisor (id, name, image, container_label_*, container_env_*) or kubernetes (id, name, image, pod, namespace, container, as the kubelet's /metrics/cadvisor).")
+    var prometheusLabels = "cadvisor"
+    @Option(name: flag("metrics_namespaces"), help: "Export only containers of these Kubernetes namespaces (comma list; empty: all).")
+    var metricsNamespaces = ""
+    @Option(name: flag("metrics_label_selector"), help: "Export only containers whose labels match this Kubernetes label selector (e.g. 'app=web,tier!=cache').")
+    var metricsLabelSelector = ""
+
     // MARK: housekeeping
     @Option(name: flag("housekeeping_interval"), help: "Interval between container housekeepings.")
     var housekeepingInterval: Duration = .seconds(1)
@@ -125,6 +135,25 @@ struct Serve: AsyncParsableCommand {
         guard housekeepingInterval > .zero else { throw ValidationError("-housekeeping_interval must be positive") }
         guard storageDuration > .zero else { throw ValidationError("-storage_duration must be positive") }
         _ = try managerConfiguration()
+        _ = try metricsConfiguration()
+    }
+
+    /// The /metrics configuration from the flags; errors name the flag.
+    func metricsConfiguration() throws -> MetricsConfiguration {
+        var m = MetricsConfiguration()
+        guard let mode = ContainerLabelMode(rawValue: prometheusLabels) else {
+            throw ValidationError("-prometheus_labels: \"\(prometheusLabels)\" is not one of cadvisor, kubernetes")
+        }
+        m.labelMode = mode
+        m.timestamps = prometheusTimestamps.value
+        m.storeContainerLabels = storeContainerLabels.value
+        m.whitelistedLabels = Set(whitelistedContainerLabels.split(separator: ",").map { $0.trimmed })
+        do {
+            m.filter = try MetricsFilter(namespaces: metricsNamespaces, selector: metricsLabelSelector)
+        } catch {
+            throw ValidationError("-metrics_label_selector: \(error.description)")
+        }
+        return m
     }
 
     /// The manager's configuration from the flags; errors name the flag.

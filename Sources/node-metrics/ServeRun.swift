@@ -19,7 +19,10 @@ extension Serve {
             logger.warning("flag \(f) is accepted for cAdvisor compatibility but its feature is not built; it has no effect")
         }
         let manager = try ContainerManager(configuration: managerConfiguration(), logger: logger)
-        let server = HTTPServer(router: APIRouter(manager: manager, urlBasePrefix: urlBasePrefix))
+        let exporter = PrometheusExporter(manager: manager, configuration: try metricsConfiguration())
+        let router = APIRouter(manager: manager, urlBasePrefix: urlBasePrefix, exporter: exporter,
+                               prometheusEndpoint: prometheusEndpoint)
+        let server = HTTPServer(router: router)
         let services: [any Service] = [
             ManagerService(manager: manager),
             HTTPService(server: server, host: listenIP, port: port, logger: logger),

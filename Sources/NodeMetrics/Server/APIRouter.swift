@@ -6,6 +6,8 @@ import Glibc
 /// The agent's version, as /api/v2.0/version and cadvisor_version_info report it.
 public enum AgentVersion {
     public static let current = "0.1.0"
+    /// The source revision (cadvisor_version_info's cadvisorRevision); set by release builds.
+    public static let revision = ""
 }
 
 /// Serves cAdvisor's REST API from the manager's store: routes, request options, and cAdvisor's
@@ -19,8 +21,16 @@ public struct APIRouter: Sendable {
 
     public static let versions = ["v1.0", "v1.1", "v1.2", "v1.3", "v2.0", "v2.1"]
 
-    public init(manager: ContainerManager, urlBasePrefix: String = "") {
+    /// Serves `prometheusEndpoint`.
+    public let exporter: PrometheusExporter
+    /// `-prometheus_endpoint` (default /metrics).
+    public let prometheusEndpoint: String
+
+    public init(manager: ContainerManager, urlBasePrefix: String = "", exporter: PrometheusExporter? = nil,
+                prometheusEndpoint: String = "/metrics") {
         self.manager = manager
+        self.exporter = exporter ?? PrometheusExporter(manager: manager)
+        self.prometheusEndpoint = prometheusEndpoint.hasPrefix("/") ? prometheusEndpoint : "/" + prometheusEndpoint
         var p = urlBasePrefix
         while p.hasSuffix("/") { p.removeLast() }
         self.urlBasePrefix = p.isEmpty || p.hasPrefix("/") ? p : "/" + p
@@ -51,6 +61,7 @@ public struct APIRouter: Sendable {
             return HTTPResponse(status: 307, body: [], headers: [("Location", urlBasePrefix + "/containers/")])
         }
         if path == "/healthz" { return .text(200, "ok") }
+        if path == prometheusEndpoint { return metrics(request) }
         if path == "/validate/" { return .text(200, ValidationReport.text(manager: manager)) }
         if path == "/validate" {
             return HTTPResponse(status: 301, body: [], headers: [("Location", urlBasePrefix + "/validate/")])
@@ -87,6 +98,20 @@ public struct APIRouter: Sendable {
         }
     }
 
+    /// The Prometheus exposition; `?namespace=a,b` and `?selector=<label selector>` narrow it.
+    func metrics(_ request: HTTPRequest) -> HTTPResponse {
+        var filter: MetricsFilter?
+        if request.query["namespace"] != nil || request.query["selector"] != nil {
+            do {
+                filter = try MetricsFilter(namespaces: request.query["namespace"] ?? "", selector: request.query["selector"] ?? "")
+            } catch {
+                return .text(400, error.description)
+            }
+        }
+        return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
+                            body: exporter.scrape(filter: filter))
+    }
+
     struct APIError: Error {
         var status: Int
         var message: String
@@ -98,7 +123,7 @@ public struct APIRouter: Sendable {
 
     var deviceName: CAdvisorV1Stats.DeviceNamer {
         let disks = manager.machineInfo.diskMap
-        return { major, minor in disks["\(major):\(minor)"]?.name ?? "" }
+        return { major, minor in disks["\(major):\(minor)"].map { "/dev/" + $0.name } ?? "" }
     }
 
     // MARK: v1
@@ -131,7 +156,7 @@ public struct APIRouter: Sendable {
     /// RFC 3339 (with optional fraction and zone) to nanoseconds since the epoch.
     static func parseTime(_ text: String, _ parameter: String) throws -> Int64 {
         let strategy = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-        if let d = try? Date(text, strategy: strategy) ?? Date(text, strategy: .iso8601) {
+        if let d = (try? Date(text, strategy: strategy)) ?? (try? Date(text, strategy: .iso8601)) {
             return Int64(d.timeIntervalSince1970 * 1e9)
         }
         throw APIError.badParameter(parameter, text, "not an RFC 3339 time")

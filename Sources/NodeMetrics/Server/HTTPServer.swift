@@ -1,10 +1,12 @@
 import NIOCore
 import NIOHTTP1
+import NIOHTTPCompression
 import NIOPosix
 
 /// The HTTP/1.1 server: SwiftNIO with one event loop, each request answered by the router.
 /// Requests larger than `maxBodyBytes` are refused (413) and malformed ones get NIO's 400; neither
-/// reaches the router. Idle connections are closed after `idleTimeout`.
+/// reaches the router. Idle connections are closed after `idleTimeout`. Responses of 1 KiB and more
+/// are gzip-compressed when the client accepts it (swift-nio-extras).
 public final class HTTPServer: Sendable {
     public let router: APIRouter
     public let maxBodyBytes: Int
@@ -29,10 +31,20 @@ public final class HTTPServer: Sendable {
                 channel.eventLoop.makeCompletedFuture {
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
+                    try channel.pipeline.syncOperations.addHandler(
+                        HTTPResponseCompressor(initialByteBufferCapacity: 64 * 1024,
+                                               responseCompressionPredicate: HTTPServer.shouldCompress))
                     try channel.pipeline.syncOperations.addHandler(RequestHandler(router: router, maxBodyBytes: maxBody))
                 }
             }
             .bind(host: host.isEmpty ? "0.0.0.0" : host, port: port).get()
+    }
+
+    /// gzip (when the client accepts it) for bodies of 1 KiB and more; never for event streams.
+    static func shouldCompress(_ head: inout HTTPResponseHead, _ supported: Bool) -> HTTPResponseCompressor.CompressionIntent {
+        if head.headers["Transfer-Encoding"].contains("chunked") { return .doNotCompress }
+        if let length = head.headers["Content-Length"].first.flatMap({ Int($0) }), length < 1024 { return .doNotCompress }
+        return .compressIfPossible
     }
 
     public func shutdown() async throws {

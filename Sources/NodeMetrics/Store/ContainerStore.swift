@@ -10,6 +10,8 @@ public struct ContainerSnapshot: Sendable {
     public var samples: [ContainerSample]
     public var derived: DerivedStats
     public var oomEvents: UInt64
+    /// What the runtime knows (empty for raw cgroups).
+    public var metadata: ContainerMetadata
 }
 
 /// The in-memory history: per container a ring of samples bounded by `storage_duration` and a count,
@@ -33,6 +35,7 @@ public final class ContainerStore: Sendable {
             var ring: SampleRing<ContainerSample>
             var summary = SummaryBuilder()
             var oomEvents: UInt64 = 0
+            var metadata = ContainerMetadata()
         }
         let name: String
         let creationTimeNanos: Int64
@@ -95,6 +98,11 @@ public final class ContainerStore: Sendable {
         record(name)?.state.withLock { $0.spec = spec }
     }
 
+    /// Sets what a runtime knows about a container.
+    public func updateMetadata(_ name: String, _ metadata: ContainerMetadata) {
+        record(name)?.state.withLock { $0.metadata = metadata }
+    }
+
     /// The names of all containers, sorted.
     public var names: [String] { records.withLock { Array($0.keys) }.sorted() }
 
@@ -113,7 +121,7 @@ public final class ContainerStore: Sendable {
         return record.state.withLock { s in
             ContainerSnapshot(name: record.name, spec: s.spec, creationTimeNanos: record.creationTimeNanos,
                               samples: s.ring.elements(limit: count, start: start, end: end),
-                              derived: s.summary.derived, oomEvents: s.oomEvents)
+                              derived: s.summary.derived, oomEvents: s.oomEvents, metadata: s.metadata)
         }
     }
 }

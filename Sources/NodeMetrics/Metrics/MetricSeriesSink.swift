@@ -1,0 +1,122 @@
+/// The label names shared by every series of a section (container or machine metrics), sorted,
+/// and how one family's extra labels interleave with them so that each series' labels come out
+/// sorted by name, as client_golang writes them.
+struct LabelSchema: Sendable {
+    let names: [String]
+
+    init(names: [String]) { self.names = names.sorted() }
+
+    /// Positions in output order: ≥ 0 a schema label, < 0 extra label `-(i + 1)`.
+    func plan(extra: [String]) -> [Int] {
+        var out: [Int] = []
+        var i = 0
+        let sortedExtra = extra.enumerated().sorted { $0.element < $1.element }
+        var j = 0
+        while i < names.count || j < sortedExtra.count {
+            if j == sortedExtra.count || (i < names.count && names[i] < sortedExtra[j].element) {
+                out.append(i)
+                i += 1
+            } else {
+                out.append(-(sortedExtra[j].offset + 1))
+                j += 1
+            }
+        }
+        return out
+    }
+}
+
+/// Where a family's values go: writes `# HELP`/`# TYPE` before the first series of a family (a
+/// family without series is left out, as client_golang does) and each series with its labels in
+/// name order and the current timestamp.
+struct MetricSeriesSink {
+    var writer: PrometheusTextWriter
+    /// The current family.
+    var name = ""
+    var help = ""
+    var type = PrometheusMetricType.gauge
+    var plan: [Int] = []
+    var extraNames: [String] = []
+    var headerWritten = false
+    /// The current subject's schema label values, escaped.
+    var labelValues: [[UInt8]] = []
+    var schemaNames: [String] = []
+    var timestampMillis: Int64?
+
+    init(writer: PrometheusTextWriter) { self.writer = writer }
+
+    mutating func begin(family name: String, help: String, type: PrometheusMetricType, extra: [String], schema: LabelSchema) {
+        self.name = name
+        self.help = help
+        self.type = type
+        extraNames = extra
+        schemaNames = schema.names
+        plan = schema.plan(extra: extra)
+        headerWritten = false
+    }
+
+    @inline(__always)
+    private mutating func start() {
+        if !headerWritten {
+            writer.header(name, help: help, type: type)
+            headerWritten = true
+        }
+        writer.append(name)
+    }
+
+    @inline(__always)
+    private mutating func writeLabels(_ extra: (Int) -> String) {
+        guard !plan.isEmpty else { return }
+        writer.bytes.append(UInt8(ascii: "{"))
+        var first = true
+        for p in plan {
+            if !first { writer.bytes.append(UInt8(ascii: ",")) }
+            first = false
+            if p >= 0 {
+                writer.label(schemaNames[p], labelValues[p])
+            } else {
+                let i = -p - 1
+                writer.append(extraNames[i])
+                writer.append("=\"")
+                writer.appendEscaped(extra(i))
+                writer.bytes.append(UInt8(ascii: "\""))
+            }
+        }
+        writer.bytes.append(UInt8(ascii: "}"))
+    }
+
+    @inline(__always)
+    private mutating func finish(_ value: Double) {
+        writer.bytes.append(0x20)
+        writer.endSample(value: value, timestampMillis: timestampMillis)
+    }
+
+    mutating func add(_ value: Double) {
+        start()
+        writeLabels { _ in "" }
+        finish(value)
+    }
+
+    mutating func add(_ value: Double, _ a: String) {
+        start()
+        writeLabels { _ in a }
+        finish(value)
+    }
+
+    mutating func add(_ value: Double, _ a: String, _ b: String) {
+        start()
+        writeLabels { $0 == 0 ? a : b }
+        finish(value)
+    }
+
+    mutating func add(_ value: Double, _ a: String, _ b: String, _ c: String) {
+        start()
+        writeLabels { i in i == 0 ? a : i == 1 ? b : c }
+        finish(value)
+    }
+
+    mutating func add(_ value: Double, _ a: String, _ b: String, _ c: String, _ d: String) {
+        start()
+        writeLabels { i in i == 0 ? a : i == 1 ? b : i == 2 ? c : d }
+        finish(value)
+    }
+}

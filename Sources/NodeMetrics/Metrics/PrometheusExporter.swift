@@ -1,0 +1,165 @@
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// How /metrics labels container series.
+public enum ContainerLabelMode: String, Sendable, CaseIterable {
+    /// cAdvisor's: `id`, `name`, `image`, `container_label_*`, `container_env_*` (the union over containers).
+    case cadvisor
+    /// The kubelet's /metrics/cadvisor: `id`, `name`, `image`, `pod`, `namespace`, `container`.
+    case kubernetes
+}
+
+/// What /metrics exports and how.
+public struct MetricsConfiguration: Sendable {
+    public var labelMode = ContainerLabelMode.cadvisor
+    /// Explicit sample timestamps as cAdvisor writes them (off: cadvisor#2526).
+    public var timestamps = true
+    /// `-store_container_labels`: every runtime label becomes a `container_label_*` label; when false
+    /// only `whitelistedLabels` do.
+    public var storeContainerLabels = true
+    /// `-whitelisted_container_labels`.
+    public var whitelistedLabels: Set<String> = []
+    /// Which containers are exported (`-metrics_namespaces`, `-metrics_label_selector`).
+    public var filter = MetricsFilter()
+    public init() {}
+}
+
+/// Writes the Prometheus exposition of the manager's store: cAdvisor's container and machine
+/// collectors, `cadvisor_version_info` and the agent's own `process_*`. Each scrape reads the
+/// newest sample of every container and writes the text straight into one buffer — no registry.
+public final class PrometheusExporter: Sendable {
+    public let manager: ContainerManager
+    public let configuration: MetricsConfiguration
+    /// Docker's version for `cadvisor_version_info` (set by the Docker integration).
+    public let dockerVersion = Mutex("")
+    /// The previous scrape's size: the next buffer starts that large.
+    private let lastSize = Atomic<Int>(1 << 16)
+
+    public init(manager: ContainerManager, configuration: MetricsConfiguration = MetricsConfiguration()) {
+        self.manager = manager
+        self.configuration = configuration
+    }
+
+    /// Wall-clock seconds since the epoch.
+    static func now() -> Double {
+        var ts = timespec()
+        clock_gettime(CLOCK_REALTIME, &ts)
+        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
+    }
+
+    /// One scrape. `filter` narrows the configured filter (a scrape's query parameters).
+    public func scrape(filter extra: MetricsFilter? = nil) -> [UInt8] {
+        let now = Self.now()
+        let kinds = manager.configuration.metricKinds
+        let machine = manager.machineInfo
+        var sink = MetricSeriesSink(writer: PrometheusTextWriter(capacity: lastSize.load(ordering: .relaxed) + 4096))
+
+        writeVersionInfo(machine, &sink.writer)
+
+        // Containers: newest sample, filtered, with their label values.
+        let disks = machine.diskMap
+        let deviceName: CAdvisorV1Stats.DeviceNamer = { major, minor in
+            disks["\(major):\(minor)"].map { "/dev/" + $0.name } ?? ""
+        }
+        var views: [ContainerView] = []
+        for name in manager.store.names {
+            guard let snap = manager.store.snapshot(name, count: 1), let sample = snap.samples.last else { continue }
+            guard configuration.filter.admits(snap.metadata), extra?.admits(snap.metadata) ?? true else { continue }
+            views.append(ContainerView(snapshot: snap, sample: sample, deviceName: deviceName, now: now))
+        }
+        let (schema, values) = labels(views)
+        let order = views.indices.sorted { values[$0].lexicographicallyPrecedes(values[$1]) { $0.lexicographicallyPrecedes($1) } }
+
+        for family in ContainerFamily.all {
+            if let kind = family.kind, !kinds.contains(kind) { continue }
+            sink.begin(family: family.name, help: family.help, type: family.type, extra: family.extraLabels, schema: schema)
+            for i in order {
+                let view = views[i]
+                if let condition = family.condition, !condition(view.spec) { continue }
+                sink.labelValues = values[i]
+                sink.timestampMillis = !configuration.timestamps || !family.timestamped ? nil
+                    : family.name == "container_last_seen" ? Int64(now * 1000) : view.sample.timestampNanos / 1_000_000
+                family.values(view, &sink)
+            }
+            if family.name == "container_health_state" {
+                // container_scrape_error sorts between health_state and last_seen.
+                sink.writer.header("container_scrape_error", help: "1 if there was an error while getting container metrics, 0 otherwise",
+                                   type: .gauge)
+                sink.writer.sample("container_scrape_error", value: 0)
+            }
+        }
+
+        // Machine.
+        let machineLabels = [machine.bootID, machine.machineID, machine.systemUUID].map(PrometheusTextWriter.escapeLabelValue)
+        for family in MachineFamily.all {
+            if let kind = family.kind, !kinds.contains(kind) { continue }
+            let bare = family.name == "machine_scrape_error" // no labels, no timestamp
+            sink.begin(family: family.name, help: family.help, type: .gauge, extra: family.extraLabels,
+                       schema: bare ? LabelSchema(names: []) : MachineFamily.schema)
+            sink.labelValues = bare ? [] : machineLabels
+            sink.timestampMillis = bare || !configuration.timestamps ? nil : machine.timestampNanos / 1_000_000
+            family.values(machine, &sink)
+        }
+
+        AgentProcessMetrics.write(&sink.writer)
+        lastSize.store(sink.writer.bytes.count, ordering: .relaxed)
+        return sink.writer.bytes
+    }
+
+    private func writeVersionInfo(_ machine: MachineInfo, _ w: inout PrometheusTextWriter) {
+        w.header("cadvisor_version_info",
+                 help: "A metric with a constant '1' value labeled by kernel version, OS version, docker version, cadvisor version & cadvisor revision.",
+                 type: .gauge)
+        w.sample("cadvisor_version_info", labels: [("cadvisorRevision", AgentVersion.revision),
+                                                   ("cadvisorVersion", AgentVersion.current),
+                                                   ("dockerVersion", dockerVersion.withLock { $0 }),
+                                                   ("kernelVersion", machine.kernelVersion),
+                                                   ("osVersion", machine.containerOSVersion)], value: 1)
+    }
+
+    /// `[^a-zA-Z0-9_]` → `_`, as cAdvisor sanitises label names.
+    static func sanitize(_ name: String) -> String {
+        String(decoding: name.utf8.map { b in
+            (b >= 0x30 && b <= 0x39) || (b >= 0x41 && b <= 0x5A) || (b >= 0x61 && b <= 0x7A) || b == 0x5F ? b : 0x5F
+        }, as: UTF8.self)
+    }
+
+    /// The label schema of this scrape and each container's escaped values in schema order. In
+    /// cAdvisor mode the schema is the union of every container's label names; a container without
+    /// a label gets "". When two raw names sanitise alike, the first in sorted order wins.
+    func labels(_ views: [ContainerView]) -> (LabelSchema, [[[UInt8]]]) {
+        var perContainer: [[String: String]] = []
+        perContainer.reserveCapacity(views.count)
+        var names: Set<String> = []
+        for v in views {
+            let m = v.snapshot.metadata
+            var set: [String: String] = ["id": v.snapshot.name, "name": m.aliases.first ?? "", "image": m.image]
+            switch configuration.labelMode {
+            case .kubernetes:
+                set["pod"] = m.podName
+                set["namespace"] = m.podNamespace
+                set["container"] = m.containerName
+            case .cadvisor:
+                for k in m.labels.keys.sorted() where configuration.storeContainerLabels || configuration.whitelistedLabels.contains(k) {
+                    let key = "container_label_" + Self.sanitize(k)
+                    if set[key] == nil { set[key] = m.labels[k] }
+                }
+                for k in m.env.keys.sorted() {
+                    let key = "container_env_" + Self.sanitize(k)
+                    if set[key] == nil { set[key] = m.env[k] }
+                }
+            }
+            names.formUnion(set.keys)
+            perContainer.append(set)
+        }
+        if configuration.labelMode == .kubernetes || names.isEmpty {
+            names.formUnion(configuration.labelMode == .kubernetes ? ["id", "name", "image", "pod", "namespace", "container"]
+                                                                    : ["id", "name", "image"])
+        }
+        let schema = LabelSchema(names: Array(names))
+        let values = perContainer.map { set in schema.names.map { PrometheusTextWriter.escapeLabelValue(set[$0] ?? "") } }
+        return (schema, values)
+    }
+}
