@@ -1,8 +1,17 @@
 #!/usr/bin/env bash
-# Installs what node-metrics needs to build on Debian 12: libsystemd-dev and libseccomp-dev.
+# Installs what node-metrics needs on Debian 12: to build, libsystemd-dev, libseccomp-dev and
+# zlib1g-dev (gzip responses); with --test also what the tests run (prometheus for promtool and a
+# real Prometheus server, apache2-utils for htpasswd/htdigest); with --bench also wrk.
 # The Swift 6.3 toolchain (with clang) is expected at /opt/swift or on PATH.
 set -euo pipefail
-packages=(libsystemd-dev libseccomp-dev)
+packages=(libsystemd-dev libseccomp-dev zlib1g-dev)
+for arg in "$@"; do
+  case "$arg" in
+    --test) packages+=(prometheus apache2-utils) ;;
+    --bench) packages+=(wrk) ;;
+    *) echo "install-deps: unknown option $arg (use --test, --bench)" >&2; exit 2 ;;
+  esac
+done
 missing=()
 for p in "${packages[@]}"; do dpkg -s "$p" >/dev/null 2>&1 || missing+=("$p"); done
 if [ ${#missing[@]} -eq 0 ]; then

@@ -4,7 +4,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
-bash scripts/install-deps.sh
+bash scripts/install-deps.sh --test
 swift build --build-tests
 bash scripts/sanitize-core.sh "${SANITIZE_MUTATIONS:-1000}"
 swift test --skip-build

@@ -72,7 +72,15 @@ public final class PrometheusExporter: Sendable {
         let (schema, values) = labels(views)
         let order = views.indices.sorted { values[$0].lexicographicallyPrecedes(values[$1]) { $0.lexicographicallyPrecedes($1) } }
 
+        var scrapeErrorWritten = false
+        func writeScrapeError(_ w: inout PrometheusTextWriter) {
+            w.header("container_scrape_error", help: "1 if there was an error while getting container metrics, 0 otherwise",
+                     type: .gauge)
+            w.sample("container_scrape_error", value: 0)
+            scrapeErrorWritten = true
+        }
         for family in ContainerFamily.all {
+            if !scrapeErrorWritten && family.name > "container_scrape_error" { writeScrapeError(&sink.writer) }
             if let kind = family.kind, !kinds.contains(kind) { continue }
             sink.begin(family: family.name, help: family.help, type: family.type, extra: family.extraLabels, schema: schema)
             for i in order {
@@ -83,13 +91,8 @@ public final class PrometheusExporter: Sendable {
                     : family.name == "container_last_seen" ? Int64(now * 1000) : view.sample.timestampNanos / 1_000_000
                 family.values(view, &sink)
             }
-            if family.name == "container_health_state" {
-                // container_scrape_error sorts between health_state and last_seen.
-                sink.writer.header("container_scrape_error", help: "1 if there was an error while getting container metrics, 0 otherwise",
-                                   type: .gauge)
-                sink.writer.sample("container_scrape_error", value: 0)
-            }
         }
+        if !scrapeErrorWritten { writeScrapeError(&sink.writer) }
 
         // Machine.
         let machineLabels = [machine.bootID, machine.machineID, machine.systemUUID].map(PrometheusTextWriter.escapeLabelValue)

@@ -1,0 +1,173 @@
+import Foundation
+import Testing
+@testable import NodeMetrics
+
+/// A process started by a test, stopped (SIGTERM, then SIGKILL) when the value goes away.
+final class ChildProcess {
+    let process = Process()
+    let output = Pipe()
+
+    init(_ executable: String, _ arguments: [String], environment: [String: String]? = nil) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
+        process.arguments = arguments
+        if let environment { process.environment = environment }
+        process.standardOutput = output
+        process.standardError = output
+        try process.run()
+    }
+
+    func stop() {
+        guard process.isRunning else { return }
+        process.terminate()
+        let deadline = Date().addingTimeInterval(5)
+        while process.isRunning && Date() < deadline { usleep(20_000) }
+        if process.isRunning { kill(process.processIdentifier, SIGKILL) }
+        process.waitUntilExit()
+    }
+
+    deinit { stop() }
+
+    /// Everything it printed (after it stopped).
+    var log: String { String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
+}
+
+/// The agent binary on a random loopback port, waited for until /healthz answers.
+struct RunningAgent {
+    let child: ChildProcess
+    let port: Int
+
+    init(_ extra: [String] = [], environment: [String: String]? = nil) throws {
+        var lastError: Error?
+        for _ in 0..<5 {
+            let port = Int.random(in: 20000...60000)
+            let child = try ChildProcess(Package.root + "/.build/debug/node-metrics",
+                                         ["-port=\(port)", "-listen_ip=127.0.0.1", "-housekeeping_interval=500ms",
+                                          "-allow_dynamic_housekeeping=false"] + extra, environment: environment)
+            let deadline = Date().addingTimeInterval(15)
+            while child.process.isRunning && Date() < deadline {
+                if (try? LoopbackHTTP.get(port: port, "/healthz"))?.status != nil {
+                    self.child = child
+                    self.port = port
+                    return
+                }
+                usleep(100_000)
+            }
+            child.stop()
+            lastError = TestFailure("agent did not answer on port \(port): \(child.log)")
+        }
+        throw lastError!
+    }
+
+    func get(_ path: String, headers: String = "") throws -> (status: Int, headers: String, body: String) {
+        try LoopbackHTTP.request(port: port, "GET \(path) HTTP/1.1\r\nHost: x\r\n\(headers)Connection: close\r\n\r\n")
+    }
+}
+
+struct TestFailure: Error, CustomStringConvertible {
+    var description: String
+    init(_ d: String) { description = d }
+}
+
+/// Runs a command, returning its exit status and output.
+@discardableResult
+func run(_ executable: String, _ arguments: [String], stdin: String? = nil) throws -> (status: Int32, output: String) {
+    let p = Process()
+    p.executableURL = URL(fileURLWithPath: executable)
+    p.arguments = arguments
+    let out = Pipe()
+    p.standardOutput = out
+    p.standardError = out
+    let input = Pipe()
+    if stdin != nil { p.standardInput = input }
+    try p.run()
+    if let stdin {
+        input.fileHandleForWriting.write(Data(stdin.utf8))
+        try input.fileHandleForWriting.close()
+    }
+    let data = out.fileHandleForReading.readDataToEndOfFile()
+    p.waitUntilExit()
+    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+}
+
+@Suite(.serialized) struct PrometheusScrapeTests {
+    @Test func promtoolParsesTheExposition() throws {
+        let agent = try RunningAgent(["-enable_metrics=cpu,percpu,memory,cpuLoad,diskIO,disk,network,tcp,udp,process,oom_event,pressure,cpu_topology"])
+        defer { agent.child.stop() }
+        usleep(1_200_000)
+        let metrics = try agent.get("/metrics")
+        #expect(metrics.status == 200)
+        #expect(metrics.headers.lowercased().contains("content-type: text/plain; version=0.0.4"))
+        let promtool = try run("/usr/bin/promtool", ["check", "metrics"], stdin: metrics.body)
+        // 0: clean, 3: lint remarks only (cAdvisor's own names draw some); 1 would be a parse error.
+        #expect(promtool.status == 0 || promtool.status == 3, "\(promtool.output)")
+        #expect(!promtool.output.contains("error"), "\(promtool.output)")
+        // gzip when asked for.
+        let gz = try agent.get("/metrics", headers: "Accept-Encoding: gzip\r\n")
+        #expect(gz.headers.lowercased().contains("content-encoding: gzip"))
+        #expect(!gz.body.contains("# TYPE"))
+        // Timestamps off on request of the flag.
+        let plain = try RunningAgent(["-prometheus_timestamps=false", "-prometheus_labels=kubernetes"])
+        defer { plain.child.stop() }
+        usleep(1_200_000)
+        let body = try plain.get("/metrics").body
+        let line = try #require(body.split(separator: "\n").first { $0.hasPrefix("container_memory_usage_bytes{") })
+        #expect(line.split(separator: " ").count == 2, "\(line)")
+        #expect(line.contains("namespace=\"\"") && line.contains("pod=\"\""))
+    }
+
+    @Test func aRealPrometheusScrapesTheAgent() throws {
+        let agent = try RunningAgent()
+        defer { agent.child.stop() }
+        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nm-prom-\(getpid())-\(Int.random(in: 0..<1_000_000))")
+        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: dir) }
+        let config = """
+        global:
+          scrape_interval: 1s
+          evaluation_interval: 1s
+        scrape_configs:
+          - job_name: node-metrics
+            static_configs:
+              - targets: ['127.0.0.1:\(agent.port)']
+        """
+        try config.write(to: dir.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
+        var prometheus: ChildProcess?
+        var promPort = 0
+        for _ in 0..<5 where prometheus == nil {
+            promPort = Int.random(in: 20000...60000)
+            let p = try ChildProcess("/usr/bin/prometheus", ["--config.file=\(dir.path)/prometheus.yml",
+                                                             "--storage.tsdb.path=\(dir.path)/data",
+                                                             "--web.listen-address=127.0.0.1:\(promPort)"])
+            usleep(1_000_000)
+            if p.process.isRunning { prometheus = p } else { p.stop() }
+        }
+        let server = try #require(prometheus)
+        defer { server.stop() }
+
+        func query(_ q: String) throws -> [[String: Any]] {
+            let encoded = q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q
+            let r = try LoopbackHTTP.get(port: promPort, "/api/v1/query?query=\(encoded)")
+            guard r.status == 200,
+                  let json = try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any],
+                  let data = json["data"] as? [String: Any], let result = data["result"] as? [[String: Any]] else { return [] }
+            return result
+        }
+        func value(_ series: [String: Any]) -> Double? {
+            ((series["value"] as? [Any])?.last as? String).flatMap(Double.init)
+        }
+        let deadline = Date().addingTimeInterval(60)
+        var up: [[String: Any]] = []
+        var rate: [[String: Any]] = []
+        while Date() < deadline {
+            up = (try? query("up{job=\"node-metrics\"}")) ?? []
+            rate = (try? query("rate(container_cpu_usage_seconds_total{id=\"/\"}[10s])")) ?? []
+            if up.first.flatMap(value) == 1, !rate.isEmpty { break }
+            usleep(500_000)
+        }
+        #expect(up.first.flatMap(value) == 1, "up == 1")
+        #expect(!rate.isEmpty, "rate(container_cpu_usage_seconds_total[10s]) answers")
+        #expect(rate.allSatisfy { (value($0) ?? -1) >= 0 })
+        let version = try query("cadvisor_version_info")
+        #expect((version.first?["metric"] as? [String: String])?["cadvisorVersion"] == AgentVersion.current)
+    }
+}
