@@ -17,11 +17,11 @@ let package = Package(
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
     ],
     targets: [
-        // C core: kernel files in, fixed C structs out. Links libsystemd and libseccomp.
+        // C core: kernel files in, fixed C structs out. Links libsystemd, libseccomp and libcrypt (bcrypt).
         .target(
             name: "CCgroupFast",
             cSettings: [.define("_GNU_SOURCE")],
-            linkerSettings: [.linkedLibrary("systemd"), .linkedLibrary("seccomp")]
+            linkerSettings: [.linkedLibrary("systemd"), .linkedLibrary("seccomp"), .linkedLibrary("crypt")]
         ),
         .target(
             name: "NodeMetrics",
@@ -41,6 +41,7 @@ let package = Package(
                 "NodeMetrics",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
+                .product(name: "UnixSignals", package: "swift-service-lifecycle"),
             ]
         ),
         .testTarget(name: "NodeMetricsTests", dependencies: ["NodeMetrics", "CCgroupFast"], exclude: ["Fixtures"]),

@@ -15,7 +15,7 @@ struct Serve: AsyncParsableCommand {
     /// Flags that Go lets stand alone (`-docker_only`), rewritten by GoFlags.normalize.
     static let booleanFlags: Set<String> = [
         "allow_dynamic_housekeeping", "docker_only", "disable_root_cgroup_stats", "store_container_labels",
-        "version", "logtostderr", "alsologtostderr", "profiling", "enable_load_reader", "log_cadvisor_usage",
+        "version", "logtostderr", "http_auth_all_endpoints", "prometheus_timestamps", "alsologtostderr", "profiling", "enable_load_reader", "log_cadvisor_usage",
         "docker-tls", "storage_driver_secure", "storage_driver_es_enable_sniffer", "storage_driver_kafka_ssl_verify",
         "skip_headers", "skip_log_headers", "one_output", "add_dir_header",
     ]
@@ -37,6 +37,8 @@ struct Serve: AsyncParsableCommand {
     var httpDigestFile = ""
     @Option(name: flag("http_digest_realm"), help: "HTTP digest realm for the web UI.")
     var httpDigestRealm = "localhost"
+    @Option(name: flag("http_auth_all_endpoints"), help: "Require the -http_auth_file / -http_digest_file credentials on every endpoint (API, /metrics, /validate; not /healthz), not only the web UI as cAdvisor does.")
+    var httpAuthAllEndpoints = GoBool(false)
     @Option(name: flag("version"), help: "Print the version and exit.")
     var version = GoBool(false)
 
@@ -136,6 +138,19 @@ struct Serve: AsyncParsableCommand {
         guard storageDuration > .zero else { throw ValidationError("-storage_duration must be positive") }
         _ = try managerConfiguration()
         _ = try metricsConfiguration()
+    }
+
+    /// The authenticator of -http_auth_file (basic; it wins as in cAdvisor) or -http_digest_file; nil
+    /// when neither is set. A file that cannot be read or parsed stops start-up naming it.
+    func authenticator() throws -> HTTPAuthenticator? {
+        do {
+            if !httpAuthFile.isEmpty { return try HTTPAuthenticator(scheme: .basic, path: httpAuthFile, realm: httpAuthRealm) }
+            if !httpDigestFile.isEmpty { return try HTTPAuthenticator(scheme: .digest, path: httpDigestFile, realm: httpDigestRealm) }
+        } catch {
+            throw ValidationError("-\(httpAuthFile.isEmpty ? "http_digest_file" : "http_auth_file"): \(error.description)")
+        }
+        if httpAuthAllEndpoints.value { throw ValidationError("-http_auth_all_endpoints needs -http_auth_file or -http_digest_file") }
+        return nil
     }
 
     /// The /metrics configuration from the flags; errors name the flag.

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NodeMetrics
 import ServiceLifecycle
+import UnixSignals
 
 extension Serve {
     func run() async throws {
@@ -20,19 +21,45 @@ extension Serve {
         }
         let manager = try ContainerManager(configuration: managerConfiguration(), logger: logger)
         let exporter = PrometheusExporter(manager: manager, configuration: try metricsConfiguration())
+        let authenticator = try authenticator()
+        if let authenticator {
+            logger.info("authentication", metadata: ["scheme": "\(authenticator.scheme)", "file": "\(authenticator.path)",
+                                                     "users": "\(authenticator.userCount)",
+                                                     "protects": "\(httpAuthAllEndpoints.value ? "all endpoints" : "web UI")"])
+        }
         let router = APIRouter(manager: manager, urlBasePrefix: urlBasePrefix, exporter: exporter,
-                               prometheusEndpoint: prometheusEndpoint)
+                               prometheusEndpoint: prometheusEndpoint, authenticator: authenticator,
+                               protectAllEndpoints: httpAuthAllEndpoints.value)
         let server = HTTPServer(router: router)
-        let services: [any Service] = [
+        var services: [any Service] = [
             ManagerService(manager: manager),
             HTTPService(server: server, host: listenIP, port: port, logger: logger),
         ]
+        if let authenticator { services.append(CredentialReloadService(authenticator: authenticator, logger: logger)) }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                        gracefulShutdownSignals: [.sigterm, .sigint],
                                                        logger: logger))
         try await group.run()
         _ = cgf_notify("STOPPING=1")
         logger.info("stopped")
+    }
+}
+
+/// Re-reads the password file on SIGHUP; a file that fails keeps the loaded credentials.
+struct CredentialReloadService: Service {
+    let authenticator: HTTPAuthenticator
+    let logger: Logger
+
+    func run() async throws {
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
+        for await _ in hangups.cancelOnGracefulShutdown() {
+            do {
+                try authenticator.reload()
+                logger.info("credentials reloaded", metadata: ["file": "\(authenticator.path)", "users": "\(authenticator.userCount)"])
+            } catch {
+                logger.error("credentials not reloaded; the previous ones stay", metadata: ["error": "\(error)"])
+            }
+        }
     }
 }
 

@@ -222,6 +222,27 @@ extension InotifyUsers {
             #expect(prefixed.handle(HTTPRequest(uri: "/cadvisor/healthz")).bodyText == "ok")
             #expect(prefixed.handle(HTTPRequest(uri: "/healthz")).status == 404)
             #expect(prefixed.handle(HTTPRequest(uri: "/cadvisor")).headers.contains { $0 == ("Location", "/cadvisor/containers/") })
+            #expect(prefixed.handle(HTTPRequest(uri: "/cadvisor/metrics")).status == 200)
+        }
+
+        @Test func webPages() throws {
+            let layout = try CgroupLayout.detect()
+            let cg = try LiveCgroup(layout: layout)
+            defer { cg.destroy() }
+            manager.start()
+            defer { manager.stop() }
+            let deadline = Date().addingTimeInterval(10)
+            while (manager.store.snapshot(cg.name)?.samples.count ?? 0) < 2 && Date() < deadline { usleep(50_000) }
+            let root = get("/containers/")
+            #expect(root.status == 200 && root.contentType.hasPrefix("text/html"))
+            #expect(root.bodyText.contains("<h1>/</h1>") && root.bodyText.contains("<svg"))
+            #expect(root.bodyText.contains("href=\"/containers/\(LiveCgroup.parent)\""), "subcontainers are links")
+            let page = get("/containers" + cg.name)
+            #expect(page.status == 200 && page.bodyText.contains("<h1>\(cg.name)</h1>") && page.bodyText.contains("Working set"))
+            #expect(get("/containers/no/such/thing").status == 404)
+            #expect(get("/containers/a/../../etc").status == 400)
+            #expect(get("/docker/").bodyText.contains("Docker containers"))
+            #expect(WebUI.escape("<a href=\"x\">&'") == "&lt;a href=&quot;x&quot;&gt;&amp;&#39;")
         }
     }
 

@@ -8,4 +8,5 @@
 #include "cgf_system.h"
 #include "cgf_access.h"
 #include "cgf_inotify.h"
+#include "cgf_auth.h"
 #endif

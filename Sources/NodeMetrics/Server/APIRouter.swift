@@ -26,9 +26,17 @@ public struct APIRouter: Sendable {
     /// `-prometheus_endpoint` (default /metrics).
     public let prometheusEndpoint: String
 
+    /// `-http_auth_file` / `-http_digest_file`; nil: no authentication.
+    public let authenticator: HTTPAuthenticator?
+    /// Beyond cAdvisor (which protects only its UI, cadvisor#3401): every endpoint but /healthz.
+    public let protectAllEndpoints: Bool
+
     public init(manager: ContainerManager, urlBasePrefix: String = "", exporter: PrometheusExporter? = nil,
-                prometheusEndpoint: String = "/metrics") {
+                prometheusEndpoint: String = "/metrics", authenticator: HTTPAuthenticator? = nil,
+                protectAllEndpoints: Bool = false) {
         self.manager = manager
+        self.authenticator = authenticator
+        self.protectAllEndpoints = protectAllEndpoints
         self.exporter = exporter ?? PrometheusExporter(manager: manager)
         self.prometheusEndpoint = prometheusEndpoint.hasPrefix("/") ? prometheusEndpoint : "/" + prometheusEndpoint
         var p = urlBasePrefix
@@ -57,11 +65,20 @@ public struct APIRouter: Sendable {
             }
             path = String(path.dropFirst(urlBasePrefix.count))
         }
+        if let authenticator, needsAuthentication(path), let denied = authenticator.authenticate(request) {
+            return denied
+        }
         if path.isEmpty || path == "/" {
             return HTTPResponse(status: 307, body: [], headers: [("Location", urlBasePrefix + "/containers/")])
         }
         if path == "/healthz" { return .text(200, "ok") }
         if path == prometheusEndpoint { return metrics(request) }
+        for (page, docker) in [("/containers", false), ("/docker", true)] where path == page || path.hasPrefix(page + "/") {
+            let components = path.dropFirst(page.count).split(separator: "/")
+            if components.contains("..") { return .text(400, "invalid container name: \"..\" is not allowed") }
+            if docker && components.isEmpty { return WebUI.dockerIndex(router: self) }
+            return WebUI.page(router: self, name: "/" + components.joined(separator: "/"), docker: docker)
+        }
         if path == "/validate/" { return .text(200, ValidationReport.text(manager: manager)) }
         if path == "/validate" {
             return HTTPResponse(status: 301, body: [], headers: [("Location", urlBasePrefix + "/validate/")])
@@ -96,6 +113,12 @@ public struct APIRouter: Sendable {
         } catch {
             return .text(500, "\(error)")
         }
+    }
+
+    /// cAdvisor protects its UI pages; with `protectAllEndpoints`, everything but /healthz.
+    func needsAuthentication(_ path: String) -> Bool {
+        if protectAllEndpoints { return path != "/healthz" }
+        return ["/containers", "/docker", "/static"].contains { path == $0 || path.hasPrefix($0 + "/") }
     }
 
     /// The Prometheus exposition; `?namespace=a,b` and `?selector=<label selector>` narrow it.

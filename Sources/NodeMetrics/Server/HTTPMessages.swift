@@ -2,6 +2,8 @@
 /// decoded query and the body.
 public struct HTTPRequest: Sendable {
     public var method: String
+    /// The request target as sent (path and query, still percent-encoded).
+    public var uri: String
     public var path: String
     public var query: [String: String]
     public var body: [UInt8]
@@ -9,6 +11,7 @@ public struct HTTPRequest: Sendable {
 
     public init(method: String = "GET", uri: String, body: [UInt8] = [], headers: [(String, String)] = []) {
         self.method = method
+        self.uri = uri
         let parts = uri.split(separator: "?", maxSplits: 1, omittingEmptySubsequences: false)
         path = Self.percentDecode(parts.first.map(String.init) ?? "/")
         var q: [String: String] = [:]
