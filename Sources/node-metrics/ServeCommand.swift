@@ -15,7 +15,7 @@ struct Serve: AsyncParsableCommand {
     /// Flags that Go lets stand alone (`-docker_only`), rewritten by GoFlags.normalize.
     static let booleanFlags: Set<String> = [
         "allow_dynamic_housekeeping", "docker_only", "disable_root_cgroup_stats", "store_container_labels",
-        "version", "logtostderr", "http_auth_all_endpoints", "prometheus_timestamps", "alsologtostderr", "profiling", "enable_load_reader", "log_cadvisor_usage",
+        "version", "logtostderr", "http_auth_all_endpoints", "seccomp", "prometheus_timestamps", "alsologtostderr", "profiling", "enable_load_reader", "log_cadvisor_usage",
         "docker-tls", "storage_driver_secure", "storage_driver_es_enable_sniffer", "storage_driver_kafka_ssl_verify",
         "skip_headers", "skip_log_headers", "one_output", "add_dir_header",
     ]
@@ -39,6 +39,8 @@ struct Serve: AsyncParsableCommand {
     var httpDigestRealm = "localhost"
     @Option(name: flag("http_auth_all_endpoints"), help: "Require the -http_auth_file / -http_digest_file credentials on every endpoint (API, /metrics, /validate; not /healthz), not only the web UI as cAdvisor does.")
     var httpAuthAllEndpoints = GoBool(false)
+    @Option(name: flag("seccomp"), help: "Once serving, confine the process to an allow-list of system calls (libseccomp); a refused call fails with EPERM and is logged.")
+    var seccomp = GoBool(true)
     @Option(name: flag("version"), help: "Print the version and exit.")
     var version = GoBool(false)
 

@@ -33,8 +33,20 @@ extension Serve {
         let server = HTTPServer(router: router)
         var services: [any Service] = [
             ManagerService(manager: manager),
-            HTTPService(server: server, host: listenIP, port: port, logger: logger),
+            HTTPService(server: server, host: listenIP, port: port, logger: logger, onListening: { [seccomp] in
+                guard seccomp.value else { return }
+                do {
+                    let skipped = try Sandbox.confine()
+                    logger.info("seccomp sandbox active", metadata: [
+                        "allowed": "\(Sandbox.allowedSystemCalls.count - skipped)",
+                        "self_check": "\(Sandbox.selfCheck() ? "mount(2) refused with EPERM" : "mount(2) NOT refused")",
+                    ])
+                } catch {
+                    logger.error("running without the seccomp sandbox", metadata: ["error": "\(error)"])
+                }
+            }),
         ]
+        if seccomp.value { services.append(SandboxMonitorService(logger: logger)) }
         if let authenticator { services.append(CredentialReloadService(authenticator: authenticator, logger: logger)) }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                        gracefulShutdownSignals: [.sigterm, .sigint],
@@ -63,6 +75,23 @@ struct CredentialReloadService: Service {
     }
 }
 
+/// Logs every system call the sandbox refused, once per new refusal count, every 2 s.
+struct SandboxMonitorService: Service {
+    let logger: Logger
+
+    func run() async throws {
+        var seen: [Int: UInt64] = [:]
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            for d in Sandbox.denials() where seen[d.number] != d.count {
+                logger.warning("seccomp refused a system call with EPERM",
+                               metadata: ["syscall": "\(d.name)", "number": "\(d.number)", "times": "\(d.count)"])
+                seen[d.number] = d.count
+            }
+            try? await Task.sleep(for: .seconds(2))
+        }
+    }
+}
+
 /// Runs the manager until graceful shutdown.
 struct ManagerService: Service {
     let manager: ContainerManager
@@ -80,10 +109,13 @@ struct HTTPService: Service {
     let host: String
     let port: Int
     let logger: Logger
+    /// Runs once the port is bound, before READY=1 (the sandbox goes on here).
+    var onListening: @Sendable () -> Void = {}
 
     func run() async throws {
         let channel = try await server.bind(host: host, port: port)
         logger.info("listening", metadata: ["address": "\(channel.localAddress.map { "\($0)" } ?? "?")"])
+        onListening()
         _ = cgf_notify("READY=1")
         let watchdog = cgf_watchdog_usec()
         try await withGracefulShutdownHandler {

@@ -9,4 +9,5 @@
 #include "cgf_access.h"
 #include "cgf_inotify.h"
 #include "cgf_auth.h"
+#include "cgf_sandbox.h"
 #endif
