@@ -24,11 +24,19 @@ enum LoopbackHTTP {
         return fd
     }
 
-    static func request(port: Int, _ raw: String) throws -> (status: Int, headers: String, body: String) {
-        let fd = try connect(port: port)
+    /// Sends `raw` and reads until the server closes. `finish` half-closes after sending (the server
+    /// then sees the end of what a broken client sent); `timeout` bounds each read (microseconds).
+    static func request(port: Int, _ raw: String, finish: Bool = false, timeout: Int = 10_000_000) throws -> (status: Int, headers: String, body: String) {
+        let fd = try connect(port: port, timeout: timeout)
         defer { close(fd) }
         let bytes = Array(raw.utf8)
-        _ = bytes.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
+        var sent = 0
+        while sent < bytes.count {
+            let n = bytes[sent...].withUnsafeBytes { send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            if n <= 0 { break } // the server closed early (a refused request)
+            sent += n
+        }
+        if finish { shutdown(fd, Int32(SHUT_WR)) }
         var response: [UInt8] = []
         var buf = [UInt8](repeating: 0, count: 65536)
         while true {

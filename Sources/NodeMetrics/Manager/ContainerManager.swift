@@ -93,6 +93,28 @@ public final class ContainerManager: @unchecked Sendable {
         thread = BackgroundThread(name: "nm-housekeeping") { [self] in self.run() }
     }
 
+    /// cAdvisor's `max_age`: containers whose newest sample is older than `maxAge` are sampled now, on
+    /// the caller's thread with a handle of their own (cgroup files are read fresh; the /proc parts —
+    /// network, connections, processes, filesystems — are carried over from the newest sample until
+    /// the next housekeeping). Containers with no sample yet are left to housekeeping.
+    public func refresh(_ names: [String], maxAge: Duration) {
+        let limit = maxAge.nanoseconds
+        let scratch = SampleScratch()
+        for name in names {
+            guard let latest = store.latest(name) else { continue }
+            var ts = timespec()
+            clock_gettime(CLOCK_REALTIME, &ts)
+            guard Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec) - latest.timestampNanos > limit,
+                  let handle = try? CgroupHandle(hierarchy: hierarchy, name: name, keepDescriptors: false),
+                  var s = try? handle.sample(using: scratch) else { continue }
+            s.network = latest.network
+            s.connections = latest.connections
+            s.processes = latest.processes
+            s.filesystems = latest.filesystems
+            store.append(name, sample: s)
+        }
+    }
+
     /// Stops and waits for the housekeeping thread.
     public func stop() {
         let wasRunning = shared.withLock { s -> Bool in

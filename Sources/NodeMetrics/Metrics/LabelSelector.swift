@@ -100,6 +100,8 @@ public struct LabelSelector: Sendable, Equatable {
 public struct MetricsFilter: Sendable, Equatable {
     public var namespaces: Set<String> = []
     public var selector = try! LabelSelector(parsing: "")
+    /// Runtimes whose containers are exported ("docker", "podman"; empty: every container).
+    public var runtimes: Set<String> = []
 
     public init(namespaces: Set<String> = [], selector: LabelSelector = try! LabelSelector(parsing: "")) {
         self.namespaces = namespaces
@@ -112,10 +114,11 @@ public struct MetricsFilter: Sendable, Equatable {
         self.selector = try LabelSelector(parsing: selector)
     }
 
-    public var isEmpty: Bool { namespaces.isEmpty && selector.isEmpty }
+    public var isEmpty: Bool { namespaces.isEmpty && selector.isEmpty && runtimes.isEmpty }
 
     public func admits(_ metadata: ContainerMetadata) -> Bool {
         if !namespaces.isEmpty && !namespaces.contains(metadata.podNamespace) { return false }
+        if !runtimes.isEmpty && !runtimes.contains(metadata.runtime) { return false }
         return selector.matches(metadata.labels)
     }
 }

@@ -51,7 +51,7 @@ public struct APIRouter: Sendable {
         if version >= "v1.2" { types.append("docker") }
         if version >= "v1.3" { types.append("events") }
         if version.hasPrefix("v2") {
-            types = ["version", "attributes", "machine", "stats", "summary", "spec", "storage", "events", "ps"]
+            types = ["version", "attributes", "machine", "stats", "summary", "spec", "storage", "events", "ps", "appmetrics"]
             if version == "v2.1" { types.append("machinestats") }
         }
         return types
@@ -121,15 +121,26 @@ public struct APIRouter: Sendable {
         return ["/containers", "/docker", "/static"].contains { path == $0 || path.hasPrefix($0 + "/") }
     }
 
-    /// The Prometheus exposition; `?namespace=a,b` and `?selector=<label selector>` narrow it.
+    /// The Prometheus exposition. As cAdvisor, the v2 options apply (`type=docker|podman` limits it
+    /// to that runtime's containers, `max_age` refreshes stale samples first; `count` and `recursive`
+    /// are fixed); beyond cAdvisor, `namespace=a,b` and `selector=<label selector>` narrow it. A bad
+    /// value is 400 naming it (cAdvisor: 500).
     func metrics(_ request: HTTPRequest) -> HTTPResponse {
         var filter: MetricsFilter?
-        if request.query["namespace"] != nil || request.query["selector"] != nil {
-            do {
-                filter = try MetricsFilter(namespaces: request.query["namespace"] ?? "", selector: request.query["selector"] ?? "")
-            } catch {
-                return .text(400, error.description)
+        do {
+            let o = try v2Options(request)
+            if request.query["namespace"] != nil || request.query["selector"] != nil || o.type != "name" {
+                var f = try MetricsFilter(namespaces: request.query["namespace"] ?? "", selector: request.query["selector"] ?? "")
+                if o.type != "name" { f.runtimes = [o.type] }
+                filter = f
             }
+            if let maxAge = o.maxAge { manager.refresh(manager.store.names, maxAge: maxAge) }
+        } catch let error as APIError {
+            return .text(error.status, error.message)
+        } catch let error as LabelSelector.ParseError {
+            return .text(400, error.description)
+        } catch {
+            return .text(400, "\(error)")
         }
         return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8",
                             body: exporter.scrape(filter: filter))
@@ -308,13 +319,16 @@ public struct APIRouter: Sendable {
 
     func v2Names(_ name: String, _ o: V2Options) throws -> [String] {
         guard o.type == "name" else { return [] } // no runtime integration yet
+        let names: [String]
         if o.recursive {
-            let names = subtree(name)
+            names = subtree(name)
             guard !names.isEmpty else { throw APIError.unknownContainer(name) }
-            return names
+        } else {
+            guard manager.store.contains(name) else { throw APIError.unknownContainer(name) }
+            names = [name]
         }
-        guard manager.store.contains(name) else { throw APIError.unknownContainer(name) }
-        return [name]
+        if let maxAge = o.maxAge { manager.refresh(names, maxAge: maxAge) }
+        return names
     }
 
     func v2(_ type: String, _ name: String, _ request: HTTPRequest, version: String) throws -> HTTPResponse {
@@ -357,8 +371,17 @@ public struct APIRouter: Sendable {
                 }
             }
             w.endObject()
+        case "appmetrics":
+            // Custom application metrics come from collectors configured by container labels
+            // (io.cadvisor.metric.*), which this agent does not run: every container has none.
+            let o = try v2Options(request)
+            w.beginObject()
+            for n in try v2Names(name, o) { w.object(n) { _ in } }
+            w.endObject()
         case "machinestats":
-            guard let root = manager.store.snapshot("/", count: (try v2Options(request)).count) else {
+            let o = try v2Options(request)
+            if let maxAge = o.maxAge { manager.refresh(["/"], maxAge: maxAge) }
+            guard let root = manager.store.snapshot("/", count: o.count) else {
                 throw APIError.unknownContainer("/")
             }
             CAdvisorV2Stats.writeMachineStats(root, &w)

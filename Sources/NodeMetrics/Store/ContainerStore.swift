@@ -71,7 +71,8 @@ public final class ContainerStore: Sendable {
 
     /// Appends a sample; its memory.stat key list is not kept (the derived values are). Returns
     /// whether its stats differ from the previous sample's (cAdvisor's StatsEq, timestamp aside),
-    /// which drives dynamic housekeeping; true for the first sample and for unknown containers.
+    /// which drives dynamic housekeeping; true for the first sample and for unknown containers. A
+    /// sample not newer than the newest is dropped (false).
     @discardableResult
     public func append(_ name: String, sample: ContainerSample) -> Bool {
         guard let record = record(name) else { return true }
@@ -80,6 +81,8 @@ public final class ContainerStore: Sendable {
         return record.state.withLock { state in
             var changed = true
             if let previous = state.ring.newest {
+                // An on-demand refresh and housekeeping can race; history stays in time order.
+                guard s.timestampNanos > previous.timestampNanos else { return false }
                 s.shareStorage(with: previous) // shared parts then compare by identity
                 changed = !s.sameStats(as: previous)
             }
