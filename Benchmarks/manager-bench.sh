@@ -9,43 +9,9 @@ N=${1:?N}; INTERVAL=${2:?interval}; SECONDS_TOTAL=${3:?seconds}
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release/node-metrics}
 [ -x "$BIN" ] || swift build -c release >/dev/null
-PARENT=node-metrics-mbench-$$
-if grep -q " /sys/fs/cgroup cgroup2 " /proc/self/mountinfo; then CTRLS=(.); ROOT=/sys/fs/cgroup
-else CTRLS=(cpu cpuacct cpuset memory blkio pids); ROOT=/sys/fs/cgroup; fi
-pids=()
-cleanup() {
-  for p in "${pids[@]}"; do kill -9 "$p" 2>/dev/null || true; done
-  [ -n "${collector:-}" ] && kill -9 "$collector" 2>/dev/null || true
-  sleep 0.5
-  for c in "${CTRLS[@]}"; do
-    d=$ROOT/$c/$PARENT
-    [ -d "$d" ] || continue
-    for cg in "$d"/*/; do [ -d "$cg" ] && { cat "$cg/cgroup.procs" 2>/dev/null | xargs -r kill -9 2>/dev/null; rmdir "$cg" 2>/dev/null || true; }; done
-    rmdir "$d" 2>/dev/null || true
-  done
-}
-trap cleanup EXIT
-for c in "${CTRLS[@]}"; do
-  mkdir -p "$ROOT/$c/$PARENT"
-  if [ "$c" = cpuset ]; then
-    cat "$ROOT/cpuset/cpuset.cpus" > "$ROOT/cpuset/$PARENT/cpuset.cpus"
-    cat "$ROOT/cpuset/cpuset.mems" > "$ROOT/cpuset/$PARENT/cpuset.mems"
-  fi
-done
-for i in $(seq 1 "$N"); do
-  join=""
-  for c in "${CTRLS[@]}"; do
-    mkdir "$ROOT/$c/$PARENT/$i"
-    if [ "$c" = cpuset ]; then
-      cat "$ROOT/cpuset/cpuset.cpus" > "$ROOT/cpuset/$PARENT/$i/cpuset.cpus"
-      cat "$ROOT/cpuset/cpuset.mems" > "$ROOT/cpuset/$PARENT/$i/cpuset.mems"
-    fi
-    join="$join echo \$\$ > $ROOT/$c/$PARENT/$i/cgroup.procs;"
-  done
-  sh -c "$join exec sleep 100000" &
-  pids+=($!)
-  disown $!
-done
+source Benchmarks/cgroups.sh
+EXTRA_CLEANUP='[ -n "${collector:-}" ] && kill -9 "$collector" 2>/dev/null || true'
+make_cgroups "$N"
 sleep 1
 tck=$(getconf CLK_TCK)
 "$BIN" collect --duration "${SECONDS_TOTAL}s" --housekeeping_interval "$INTERVAL" \

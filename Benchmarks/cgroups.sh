@@ -1,0 +1,43 @@
+# Sourced by the benchmark scripts: N real cgroups (in every v1 hierarchy, or the unified one on
+# v2) each holding a sleeping process, removed with everything in them on exit (even on failure).
+# Sets PARENT; call make_cgroups N; the EXIT trap runs cleanup_cgroups (plus $EXTRA_CLEANUP).
+PARENT=node-metrics-bench-$$
+if grep -q " /sys/fs/cgroup cgroup2 " /proc/self/mountinfo; then CTRLS=(.); ROOT=/sys/fs/cgroup
+else CTRLS=(cpu cpuacct cpuset memory blkio pids); ROOT=/sys/fs/cgroup; fi
+sleepers=()
+cleanup_cgroups() {
+  eval "${EXTRA_CLEANUP:-true}"
+  for p in "${sleepers[@]}"; do kill -9 "$p" 2>/dev/null || true; done
+  sleep 0.5
+  for c in "${CTRLS[@]}"; do
+    d=$ROOT/$c/$PARENT
+    [ -d "$d" ] || continue
+    for cg in "$d"/*/; do [ -d "$cg" ] && { cat "$cg/cgroup.procs" 2>/dev/null | xargs -r kill -9 2>/dev/null; rmdir "$cg" 2>/dev/null || true; }; done
+    rmdir "$d" 2>/dev/null || true
+  done
+}
+trap cleanup_cgroups EXIT
+make_cgroups() {
+  local n=$1 i c join
+  for c in "${CTRLS[@]}"; do
+    mkdir -p "$ROOT/$c/$PARENT"
+    if [ "$c" = cpuset ]; then
+      cat "$ROOT/cpuset/cpuset.cpus" > "$ROOT/cpuset/$PARENT/cpuset.cpus"
+      cat "$ROOT/cpuset/cpuset.mems" > "$ROOT/cpuset/$PARENT/cpuset.mems"
+    fi
+  done
+  for i in $(seq 1 "$n"); do
+    join=""
+    for c in "${CTRLS[@]}"; do
+      mkdir "$ROOT/$c/$PARENT/$i"
+      if [ "$c" = cpuset ]; then
+        cat "$ROOT/cpuset/cpuset.cpus" > "$ROOT/cpuset/$PARENT/$i/cpuset.cpus"
+        cat "$ROOT/cpuset/cpuset.mems" > "$ROOT/cpuset/$PARENT/$i/cpuset.mems"
+      fi
+      join="$join echo \$\$ > $ROOT/$c/$PARENT/$i/cgroup.procs;"
+    done
+    sh -c "$join exec sleep 100000" &
+    sleepers+=($!)
+    disown $!
+  done
+}

@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# Measures serving: N real cgroups, the agent (release build, housekeeping 10 s, default metric
+# kinds, sandbox on) on a loopback port; for /metrics and /api/v2.0/stats?recursive=true: the
+# response size, wrk's latency percentiles with one connection (one scrape at a time, as Prometheus
+# scrapes), and the agent's RSS before and after 10,000 more scrapes of each. Cleans up everything.
+# Usage (root): Benchmarks/serve-bench.sh N        e.g. 200
+set -euo pipefail
+N=${1:?N}
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.build/release/node-metrics}
+[ -x "$BIN" ] || swift build -c release >/dev/null
+command -v wrk >/dev/null || bash scripts/install-deps.sh --bench >/dev/null
+source Benchmarks/cgroups.sh
+EXTRA_CLEANUP='[ -n "${agent:-}" ] && kill -9 "$agent" 2>/dev/null || true'
+make_cgroups "$N"
+PORT=$((20000 + RANDOM % 30000))
+"$BIN" -port=$PORT -listen_ip=127.0.0.1 -housekeeping_interval=10s 2>/dev/null &
+agent=$!
+URL=http://127.0.0.1:$PORT
+for _ in $(seq 1 100); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.2; done
+# Wait until every cgroup is known and sampled.
+for _ in $(seq 1 100); do
+  seen=$(curl -s "$URL/metrics" | grep -c "^container_last_seen{.*id=\"/$PARENT/" || true)
+  [ "$seen" -ge "$N" ] && break; sleep 0.5
+done
+rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$agent/status; }
+printf 'serve-bench: %d cgroups (%d containers exported)\n' "$N" "$seen"
+for path in "/metrics" "/api/v2.0/stats?recursive=true"; do
+  size=$(curl -s "$URL$path" | wc -c)
+  gz=$(curl -s -H 'Accept-Encoding: gzip' "$URL$path" | wc -c)
+  before=$(rss)
+  out=$(wrk -t1 -c1 -d20s --latency "$URL$path")
+  p50=$(echo "$out" | awk '$1=="50%" {print $2}'); p99=$(echo "$out" | awk '$1=="99%" {print $2}')
+  reqs=$(echo "$out" | awk '/requests in/ {print $1}')
+  # Top up to 10,000 scrapes with two connections.
+  more=$((10000 - reqs)); [ "$more" -lt 0 ] && more=0
+  done_more=0
+  while [ "$done_more" -lt "$more" ]; do
+    n=$(wrk -t2 -c2 -d10s "$URL$path" | awk '/requests in/ {print $1}')
+    done_more=$((done_more + n))
+  done
+  after=$(rss)
+  printf '  %-32s %9d bytes (gzip %7d)  p50 %-9s p99 %-9s  RSS %s MiB -> %s MiB after %d scrapes\n' \
+    "$path" "$size" "$gz" "$p50" "$p99" "$before" "$after" "$((reqs + done_more))"
+done
+grep -E "^(Seccomp):" /proc/$agent/status | tr -d '\t' | sed 's/^/  /'
