@@ -2,7 +2,7 @@
 # Measures serving: N real cgroups, the agent (release build, housekeeping 10 s, default metric
 # kinds, sandbox on) on a loopback port; for /metrics and /api/v2.0/stats?recursive=true: the
 # response size, wrk's latency percentiles with one connection (one scrape at a time, as Prometheus
-# scrapes), and the agent's RSS before and after 10,000 more scrapes of each. Cleans up everything.
+# scrapes), and the agent's RSS after 20 warm-up scrapes and after 10,000 more of each. Cleans up everything.
 # Usage (root): Benchmarks/serve-bench.sh N        e.g. 200
 set -euo pipefail
 N=${1:?N}
@@ -28,6 +28,7 @@ printf 'serve-bench: %d cgroups (%d containers exported)\n' "$N" "$seen"
 for path in "/metrics" "/api/v2.0/stats?recursive=true"; do
   size=$(curl -s "$URL$path" | wc -c)
   gz=$(curl -s -H 'Accept-Encoding: gzip' "$URL$path" | wc -c)
+  for _ in $(seq 1 20); do curl -s "$URL$path" >/dev/null; done # warm-up: first-scrape buffers
   before=$(rss)
   out=$(wrk -t1 -c1 -d20s --latency "$URL$path")
   p50=$(echo "$out" | awk '$1=="50%" {print $2}'); p99=$(echo "$out" | awk '$1=="99%" {print $2}')

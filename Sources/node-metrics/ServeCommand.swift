@@ -94,7 +94,9 @@ struct Serve: AsyncParsableCommand {
     @Option(name: flag("containerd-namespace"), help: "containerd namespace.")
     var containerdNamespace = "k8s.io"
     @Option(name: flag("podman"), help: "Podman endpoint.")
-    var podman = "unix:///var/run/podman/podman.sock"
+    var podman = "unix:///run/podman/podman.sock"
+    @Option(name: flag("crio"), help: "CRI-O endpoint.")
+    var crio = "/var/run/crio/crio.sock"
     @Option(name: flag("store_container_labels"), help: "Convert container labels and environment variables into labels on Prometheus metrics.")
     var storeContainerLabels = GoBool(true)
     @Option(name: flag("whitelisted_container_labels"), help: "Comma list of container labels to keep when -store_container_labels=false.")
@@ -190,6 +192,10 @@ struct Serve: AsyncParsableCommand {
         } catch {
             throw ValidationError(error.description)
         }
+        c.runtimeEndpoints.docker = RuntimeEndpoints.socketPath(docker)
+        c.runtimeEndpoints.containerd = RuntimeEndpoints.socketPath(containerd)
+        c.runtimeEndpoints.podman = RuntimeEndpoints.socketPath(podman)
+        c.runtimeEndpoints.crio = RuntimeEndpoints.socketPath(crio)
         c.eventRetention = try EventRetention.parse(ages: eventStorageAgeLimit, counts: eventStorageEventLimit)
         return c
     }

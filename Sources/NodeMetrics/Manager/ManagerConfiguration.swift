@@ -18,8 +18,31 @@ public struct ManagerConfiguration: Sendable {
     public var disableRootCgroupStats = false
     /// The kernel log read for OOM events; nil disables it.
     public var kmsgPath: String? = "/dev/kmsg"
+    /// Where the container runtimes listen (`-docker`, `-containerd`, `-podman`, `-crio`).
+    public var runtimeEndpoints = RuntimeEndpoints()
     /// Descriptors handles may keep open; from RLIMIT_NOFILE when nil.
     public var descriptorBudget: DescriptorBudget?
 
     public init() {}
+}
+
+/// The runtimes' API sockets, as the agent sees them (not under `--root`: the DaemonSet mounts the
+/// host's /var/run and /run). `unix://` prefixes are accepted and dropped.
+public struct RuntimeEndpoints: Sendable, Equatable {
+    public var docker = "/var/run/docker.sock"
+    public var containerd = "/run/containerd/containerd.sock"
+    public var podman = "/run/podman/podman.sock"
+    public var crio = "/var/run/crio/crio.sock"
+
+    public init() {}
+
+    /// A socket path from a flag value (`unix:///var/run/docker.sock` or a plain path).
+    public static func socketPath(_ endpoint: String) -> String {
+        endpoint.hasPrefix("unix://") ? String(endpoint.dropFirst("unix://".count)) : endpoint
+    }
+
+    /// Name and path of each runtime, for reports.
+    public var all: [(String, String)] {
+        [("Docker", docker), ("containerd", containerd), ("Podman", podman), ("CRI-O", crio)]
+    }
 }

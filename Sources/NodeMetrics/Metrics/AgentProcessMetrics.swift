@@ -42,8 +42,11 @@ enum AgentProcessMetrics {
         w.sample("process_virtual_memory_max_bytes", value: maxVirtual)
     }
 
-    /// Entries of /proc/self/fd (less the directory's own descriptor).
+    /// Open descriptors: the size of /proc/self/fd (Linux ≥ 6.2 reports the count there, without a
+    /// walk of thousands of entries), else its entries less the directory's own descriptor.
     static func openDescriptors() -> Int {
+        var st = stat()
+        if stat("/proc/self/fd", &st) == 0 && st.st_size > 0 { return Int(st.st_size) }
         guard let dir = opendir("/proc/self/fd") else { return 0 }
         defer { closedir(dir) }
         var n = 0

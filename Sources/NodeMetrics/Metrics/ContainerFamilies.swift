@@ -1,5 +1,6 @@
-/// One container as a scrape sees it: its newest sample, spec and metadata.
-struct ContainerView {
+/// One container as a scrape sees it: its newest sample, spec and metadata. A class, so handing it to
+/// each family costs one reference count, not a copy of everything it holds.
+final class ContainerView {
     let snapshot: ContainerSnapshot
     let sample: ContainerSample
     /// Resolves block device numbers to `/dev/<name>`.
@@ -7,6 +8,13 @@ struct ContainerView {
     /// Scrape time, seconds since the epoch.
     let now: Double
     var spec: CgroupSpec { snapshot.spec }
+
+    init(snapshot: ContainerSnapshot, sample: ContainerSample, deviceName: @escaping CAdvisorV1Stats.DeviceNamer, now: Double) {
+        self.snapshot = snapshot
+        self.sample = sample
+        self.deviceName = deviceName
+        self.now = now
+    }
 }
 
 /// One `container_*` family: cAdvisor's name, help, type and extra labels, the metric kind that
@@ -20,11 +28,11 @@ struct ContainerFamily: Sendable {
     let extraLabels: [String]
     let timestamped: Bool
     let condition: (@Sendable (CgroupSpec) -> Bool)?
-    let values: @Sendable (borrowing ContainerView, inout MetricSeriesSink) -> Void
+    let values: @Sendable (ContainerView, inout MetricSeriesSink) -> Void
 
     init(_ name: String, _ type: PrometheusMetricType, _ kind: MetricKind?, _ help: String, labels: [String] = [],
          timestamped: Bool = true, condition: (@Sendable (CgroupSpec) -> Bool)? = nil,
-         _ values: @escaping @Sendable (borrowing ContainerView, inout MetricSeriesSink) -> Void) {
+         _ values: @escaping @Sendable (ContainerView, inout MetricSeriesSink) -> Void) {
         self.name = name
         self.help = help
         self.type = type
@@ -197,7 +205,7 @@ extension ContainerFamily {
         // diskIO: per-device cgroup counters merged with the per-filesystem /proc/diskstats counters.
         func io(_ rows: KeyPath<DiskIOSample, [DiskDeviceStats]>?, _ op: String, _ scale: @escaping @Sendable (UInt64) -> Double,
                 _ fsColumn: Int?, _ fsScale: @escaping @Sendable (UInt64) -> Double)
-            -> @Sendable (borrowing ContainerView, inout MetricSeriesSink) -> Void {
+            -> @Sendable (ContainerView, inout MetricSeriesSink) -> Void {
             nonisolated(unsafe) let rows = rows
             return { c, s in
                 if let rows {

@@ -37,12 +37,36 @@ struct MetricSeriesSink {
     var plan: [Int] = []
     var extraNames: [String] = []
     var headerWritten = false
-    /// The current subject's schema label values, escaped.
-    var labelValues: [[UInt8]] = []
+    /// Every subject's schema label values, escaped, and the same as one `{name="value",…}` block
+    /// (`labelBlock`), made once per subject per scrape: most families have no extra labels and write
+    /// the block as it is. `current` is the subject being written.
+    private var labelValues: [[[UInt8]]] = []
+    private var labelBlocks: [[UInt8]] = []
+    var current = 0
     var schemaNames: [String] = []
     var timestampMillis: Int64?
 
     init(writer: PrometheusTextWriter) { self.writer = writer }
+
+    /// `{name="value",…}` for escaped values in schema order (empty for an empty schema).
+    static func labelBlock(_ schema: LabelSchema, _ values: [[UInt8]]) -> [UInt8] {
+        guard !schema.names.isEmpty else { return [] }
+        var w = PrometheusTextWriter(capacity: 256)
+        w.bytes.append(UInt8(ascii: "{"))
+        for (i, name) in schema.names.enumerated() {
+            if i > 0 { w.bytes.append(UInt8(ascii: ",")) }
+            w.label(name, values[i])
+        }
+        w.bytes.append(UInt8(ascii: "}"))
+        return w.bytes
+    }
+
+    /// The subjects of a section (containers, or the machine) by their escaped schema label values.
+    mutating func subjects(_ values: [[[UInt8]]], schema: LabelSchema) {
+        labelValues = values
+        labelBlocks = values.map { Self.labelBlock(schema, $0) }
+        current = 0
+    }
 
     mutating func begin(family name: String, help: String, type: PrometheusMetricType, extra: [String], schema: LabelSchema) {
         self.name = name
@@ -66,13 +90,17 @@ struct MetricSeriesSink {
     @inline(__always)
     private mutating func writeLabels(_ extra: (Int) -> String) {
         guard !plan.isEmpty else { return }
+        if extraNames.isEmpty {
+            writer.bytes.append(contentsOf: labelBlocks[current])
+            return
+        }
         writer.bytes.append(UInt8(ascii: "{"))
         var first = true
         for p in plan {
             if !first { writer.bytes.append(UInt8(ascii: ",")) }
             first = false
             if p >= 0 {
-                writer.label(schemaNames[p], labelValues[p])
+                writer.label(schemaNames[p], labelValues[current][p])
             } else {
                 let i = -p - 1
                 writer.append(extraNames[i])

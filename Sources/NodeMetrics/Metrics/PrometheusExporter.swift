@@ -70,6 +70,7 @@ public final class PrometheusExporter: Sendable {
             views.append(ContainerView(snapshot: snap, sample: sample, deviceName: deviceName, now: now))
         }
         let (schema, values) = labels(views)
+        sink.subjects(values, schema: schema)
         let order = views.indices.sorted { values[$0].lexicographicallyPrecedes(values[$1]) { $0.lexicographicallyPrecedes($1) } }
 
         var scrapeErrorWritten = false
@@ -83,13 +84,14 @@ public final class PrometheusExporter: Sendable {
             if !scrapeErrorWritten && family.name > "container_scrape_error" { writeScrapeError(&sink.writer) }
             if let kind = family.kind, !kinds.contains(kind) { continue }
             sink.begin(family: family.name, help: family.help, type: family.type, extra: family.extraLabels, schema: schema)
+            let values = family.values, condition = family.condition
+            let lastSeen = family.name == "container_last_seen", stamped = configuration.timestamps && family.timestamped
             for i in order {
                 let view = views[i]
-                if let condition = family.condition, !condition(view.spec) { continue }
-                sink.labelValues = values[i]
-                sink.timestampMillis = !configuration.timestamps || !family.timestamped ? nil
-                    : family.name == "container_last_seen" ? Int64(now * 1000) : view.sample.timestampNanos / 1_000_000
-                family.values(view, &sink)
+                if let condition, !condition(view.spec) { continue }
+                sink.current = i
+                sink.timestampMillis = !stamped ? nil : lastSeen ? Int64(now * 1000) : view.sample.timestampNanos / 1_000_000
+                values(view, &sink)
             }
         }
         if !scrapeErrorWritten { writeScrapeError(&sink.writer) }
@@ -101,7 +103,7 @@ public final class PrometheusExporter: Sendable {
             let bare = family.name == "machine_scrape_error" // no labels, no timestamp
             sink.begin(family: family.name, help: family.help, type: .gauge, extra: family.extraLabels,
                        schema: bare ? LabelSchema(names: []) : MachineFamily.schema)
-            sink.labelValues = bare ? [] : machineLabels
+            sink.subjects([bare ? [] : machineLabels], schema: bare ? LabelSchema(names: []) : MachineFamily.schema)
             sink.timestampMillis = bare || !configuration.timestamps ? nil : machine.timestampNanos / 1_000_000
             family.values(machine, &sink)
         }

@@ -7,12 +7,6 @@ import Glibc
 /// with cAdvisor's verdict labels ([Supported and recommended], [Supported, but not recommended],
 /// [Unsupported], [Unknown]).
 public enum ValidationReport {
-    /// Runtime sockets looked for, as the agent's flags name them.
-    public static let runtimeSockets: [(String, String)] = [
-        ("Docker", "/var/run/docker.sock"), ("containerd", "/run/containerd/containerd.sock"),
-        ("Podman", "/run/podman/podman.sock"), ("CRI-O", "/var/run/crio/crio.sock"),
-    ]
-
     public static func text(manager: ContainerManager) -> String {
         let m = manager.machineInfo
         let layout = manager.layout
@@ -38,9 +32,9 @@ public enum ValidationReport {
         }
         out += "\n"
         out += "Container runtimes:\n"
-        for (name, path) in runtimeSockets {
+        for (name, path) in manager.configuration.runtimeEndpoints.all {
             var st = stat()
-            let found = stat(manager.configuration.paths.path(path), &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK
+            let found = stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK
             out += "\t\(name): \(found ? "socket found" : "no socket") at \(path)\n"
         }
         out += "\n"
