@@ -2,10 +2,12 @@
 # Measures serving: N real cgroups, the agent (release build, housekeeping 10 s, default metric
 # kinds, sandbox on) on a loopback port; for /metrics and /api/v2.0/stats?recursive=true: the
 # response size, wrk's latency percentiles with one connection (one scrape at a time, as Prometheus
-# scrapes), and the agent's RSS after 20 warm-up scrapes and after 10,000 more of each. Cleans up everything.
-# Usage (root): Benchmarks/serve-bench.sh N        e.g. 200
+# scrapes), and the agent's RSS after 20 warm-up scrapes and after
+# 10,000 more of each. Cleans up everything.
+# Usage (root): Benchmarks/serve-bench.sh N        e.g. 200   (SCRAPES=1000 for fewer than 10,000)
 set -euo pipefail
 N=${1:?N}
+SCRAPES=${SCRAPES:-10000}
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release/node-metrics}
 [ -x "$BIN" ] || swift build -c release >/dev/null
@@ -33,8 +35,8 @@ for path in "/metrics" "/api/v2.0/stats?recursive=true"; do
   out=$(wrk -t1 -c1 -d20s --latency "$URL$path")
   p50=$(echo "$out" | awk '$1=="50%" {print $2}'); p99=$(echo "$out" | awk '$1=="99%" {print $2}')
   reqs=$(echo "$out" | awk '/requests in/ {print $1}')
-  # Top up to 10,000 scrapes with two connections.
-  more=$((10000 - reqs)); [ "$more" -lt 0 ] && more=0
+  # Top up to $SCRAPES scrapes with two connections.
+  more=$((SCRAPES - reqs)); [ "$more" -lt 0 ] && more=0
   done_more=0
   while [ "$done_more" -lt "$more" ]; do
     n=$(wrk -t2 -c2 -d10s "$URL$path" | awk '/requests in/ {print $1}')
