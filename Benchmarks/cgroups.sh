@@ -17,6 +17,7 @@ cleanup_cgroups() {
   done
 }
 trap cleanup_cgroups EXIT
+trap "exit 130" INT TERM
 make_cgroups() {
   local n=$1 i c join
   for c in "${CTRLS[@]}"; do

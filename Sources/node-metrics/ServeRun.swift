@@ -20,7 +20,11 @@ extension Serve {
             logger.warning("flag \(f) is accepted for cAdvisor compatibility but its feature is not built; it has no effect")
         }
         let manager = try ContainerManager(configuration: managerConfiguration(), logger: logger)
-        let exporter = PrometheusExporter(manager: manager, configuration: try metricsConfiguration())
+        let runtimes = RuntimeMetadata(store: manager.store, endpoints: manager.configuration.runtimeEndpoints,
+                                       envWhitelist: envMetadataWhitelist.split(separator: ",").map { $0.trimmed },
+                                       logger: logger)
+        manager.observeAdditions { runtimes.containerAdded($0) }
+        let exporter = PrometheusExporter(manager: manager, configuration: try metricsConfiguration(), runtimes: runtimes)
         let authenticator = try authenticator()
         if let authenticator {
             logger.info("authentication", metadata: ["scheme": "\(authenticator.scheme)", "file": "\(authenticator.path)",
@@ -32,7 +36,7 @@ extension Serve {
                                protectAllEndpoints: httpAuthAllEndpoints.value)
         let server = HTTPServer(router: router)
         var services: [any Service] = [
-            ManagerService(manager: manager),
+            ManagerService(manager: manager, runtimes: runtimes),
             HTTPService(server: server, host: listenIP, port: port, logger: logger, onListening: { [seccomp] in
                 guard seccomp.value else { return }
                 do {
@@ -92,13 +96,16 @@ struct SandboxMonitorService: Service {
     }
 }
 
-/// Runs the manager until graceful shutdown.
+/// Runs the manager and the runtime integrations until graceful shutdown.
 struct ManagerService: Service {
     let manager: ContainerManager
+    let runtimes: RuntimeMetadata
     func run() async throws {
+        runtimes.start()
         manager.start()
         try? await gracefulShutdown()
         manager.stop()
+        runtimes.stop()
     }
 }
 

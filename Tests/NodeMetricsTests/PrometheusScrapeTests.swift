@@ -68,13 +68,17 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-/// Runs a command, returning its exit status and output.
+/// Runs a command, returning its exit status and output. The output goes through a file, not a pipe:
+/// a daemon the command starts in the background may inherit the pipe and never let it end.
 @discardableResult
 func run(_ executable: String, _ arguments: [String], stdin: String? = nil) throws -> (status: Int32, output: String) {
     let p = Process()
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
-    let out = Pipe()
+    let path = FileManager.default.temporaryDirectory.appendingPathComponent("nm-run-\(getpid())-\(UUID().uuidString)").path
+    FileManager.default.createFile(atPath: path, contents: nil)
+    defer { try? FileManager.default.removeItem(atPath: path) }
+    let out = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     p.standardOutput = out
     p.standardError = out
     let input = Pipe()
@@ -84,9 +88,9 @@ func run(_ executable: String, _ arguments: [String], stdin: String? = nil) thro
         input.fileHandleForWriting.write(Data(stdin.utf8))
         try input.fileHandleForWriting.close()
     }
-    let data = out.fileHandleForReading.readDataToEndOfFile()
     p.waitUntilExit()
-    return (p.terminationStatus, String(decoding: data, as: UTF8.self))
+    try out.close()
+    return (p.terminationStatus, (try? String(contentsOfFile: path, encoding: .utf8)) ?? "")
 }
 
 @Suite(.serialized) struct PrometheusScrapeTests {

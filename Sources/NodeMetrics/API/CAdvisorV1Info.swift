@@ -17,11 +17,29 @@ public enum CAdvisorV1Info {
         if !r.namespace.isEmpty { w.field("namespace", r.namespace) }
     }
 
+    /// A container's reference: its name, and from its runtime the id, aliases and namespace.
+    static func reference(_ snapshot: ContainerSnapshot) -> Reference {
+        var r = Reference(name: snapshot.name)
+        let m = snapshot.metadata
+        if !m.runtime.isEmpty {
+            r.id = m.aliases.last ?? ""
+            r.aliases = m.aliases
+            r.namespace = m.namespace
+        }
+        return r
+    }
+
+    /// The spec's `labels` and `envs` (omitted when empty, as Go's omitempty).
+    static func writeLabelsAndEnv(_ m: ContainerMetadata, _ w: inout JSONWriter) {
+        if !m.labels.isEmpty { w.object("labels") { w in for k in m.labels.keys.sorted() { w.field(k, m.labels[k]!) } } }
+        if !m.env.isEmpty { w.object("envs") { w in for k in m.env.keys.sorted() { w.field(k, m.env[k]!) } } }
+    }
+
     /// ContainerInfo: the reference fields inline, then subcontainers, spec and stats (oldest first).
     public static func writeContainerInfo(_ snapshot: ContainerSnapshot, subcontainers: [String],
                                           deviceName: CAdvisorV1Stats.DeviceNamer, to w: inout JSONWriter) {
         w.beginObject()
-        writeReference(Reference(name: snapshot.name), &w)
+        writeReference(reference(snapshot), &w)
         if !subcontainers.isEmpty {
             w.array("subcontainers", subcontainers) { w, name in
                 w.beginObject()
@@ -40,6 +58,7 @@ public enum CAdvisorV1Info {
     public static func writeSpec(_ snapshot: ContainerSnapshot, _ w: inout JSONWriter) {
         let spec = snapshot.spec
         w.field("creation_time", GoTime.rfc3339Nano(nanosSinceEpoch: snapshot.creationTimeNanos))
+        writeLabelsAndEnv(snapshot.metadata, &w)
         w.field("has_cpu", spec.hasCPU)
         writeCPUSpec(spec, withQuota: true, &w)
         w.field("has_memory", spec.hasMemory)
@@ -51,6 +70,7 @@ public enum CAdvisorV1Info {
         w.field("has_filesystem", hasFilesystem(snapshot))
         w.field("has_diskio", spec.hasDiskIO)
         w.field("has_custom_metrics", false)
+        if !snapshot.metadata.image.isEmpty { w.field("image", snapshot.metadata.image) }
     }
 
     /// The spec's `cpu` object; v2 leaves quota and period out (cAdvisor's conversion does not copy them).

@@ -35,6 +35,7 @@ public enum CAdvisorV2Info {
     public static func writeSpec(_ snapshot: ContainerSnapshot, _ w: inout JSONWriter) {
         let spec = snapshot.spec
         w.field("creation_time", GoTime.rfc3339Nano(nanosSinceEpoch: snapshot.creationTimeNanos))
+        CAdvisorV1Info.writeLabelsAndEnv(snapshot.metadata, &w)
         w.field("has_cpu", spec.hasCPU)
         CAdvisorV1Info.writeCPUSpec(spec, withQuota: false, &w)
         w.field("has_memory", spec.hasMemory)
@@ -45,6 +46,7 @@ public enum CAdvisorV2Info {
         w.field("has_network", CAdvisorV1Info.hasNetwork(snapshot))
         w.field("has_filesystem", CAdvisorV1Info.hasFilesystem(snapshot))
         w.field("has_diskio", spec.hasDiskIO)
+        if !snapshot.metadata.image.isEmpty { w.field("image", snapshot.metadata.image) }
     }
 
     /// Attributes (/api/v2.0/attributes): version info and the hardware part of MachineInfo.

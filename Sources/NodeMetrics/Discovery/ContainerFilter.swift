@@ -9,9 +9,11 @@ public struct ContainerFilter: Sendable, Equatable {
         self.rawPrefixWhitelist = rawPrefixWhitelist.filter { !$0.isEmpty }
     }
 
-    /// Whether the raw cgroup `name` is collected.
+    /// Whether the cgroup `name` is collected: with `docker_only`, the root, runtime containers
+    /// (named as `ContainerIdentity` recognises them) and whitelisted raw cgroups.
     public func includesRaw(_ name: String) -> Bool {
         if name == "/" || !dockerOnly { return true }
+        if ContainerIdentity.parse(name) != nil { return true }
         return rawPrefixWhitelist.contains { name.hasPrefix($0) }
     }
 }

@@ -29,6 +29,7 @@ public final class ContainerManager: @unchecked Sendable {
         var watchCount = 0
     }
     private let shared = Mutex(Shared())
+    private let additionObservers = Mutex<[@Sendable (String) -> Void]>([])
     private var thread: BackgroundThread?
     private var kmsg: KmsgReader?
 
@@ -44,6 +45,10 @@ public final class ContainerManager: @unchecked Sendable {
     /// a new namespace after it joined the cgroup), when the process is gone, and at every rescan.
     private var firstPID: [String: (pid: Int32, own: Bool, checked: Int64)] = [:]
     private let namespaceRecheck: Int64 = 5_000_000_000
+    /// When each container's spec was read (monotonic ns) and when it was added: runtimes write a
+    /// cgroup's limits just after creating it, and `docker update` changes them later, so the spec
+    /// is read again at every sample for 10 s after the container appears, then once a minute.
+    private var specTimes: [String: (read: Int64, added: Int64)] = [:]
     private var hostNetworkNamespace: String?
     /// Where a cgroup's cgroup.procs is read (pids, else memory, else the first hierarchy).
     private let procsRoot: String?
@@ -67,6 +72,12 @@ public final class ContainerManager: @unchecked Sendable {
         containerProcfs = ContainerProcfs(paths: configuration.paths)
         procsRoot = layout.mode == .v2 ? layout.mountPoints[.unified]
             : layout.mountPoints[.pids] ?? layout.mountPoints[.memory] ?? layout.mountPoints[.cpu]
+    }
+
+    /// Calls `observer` with the name of every container the manager starts keeping (on the
+    /// housekeeping thread: the observer must hand work off, not do it).
+    public func observeAdditions(_ observer: @escaping @Sendable (String) -> Void) {
+        additionObservers.withLock { $0.append(observer) }
     }
 
     /// The latest machine info (refreshed every `machineInfoInterval`).
@@ -204,8 +215,11 @@ public final class ContainerManager: @unchecked Sendable {
         let spec = (try? handle.spec(using: scratch)) ?? CgroupSpec()
         let created = creationTime(name)
         handles[name] = handle
+        let now = Self.monotonicNow()
+        specTimes[name] = (now, now)
         store.add(name, spec: spec, creationTimeNanos: created)
         events.add(ContainerEvent(containerName: name, timestampNanos: created, type: .containerCreation))
+        for observer in additionObservers.withLock({ $0 }) { observer(name) }
         if !(name == "/" && configuration.disableRootCgroupStats) {
             queue.add(name, due: Self.monotonicNow())
         }
@@ -215,6 +229,7 @@ public final class ContainerManager: @unchecked Sendable {
         guard handles.removeValue(forKey: name) != nil else { return }
         queue.remove(name)
         firstPID[name] = nil
+        specTimes[name] = nil
         store.remove(name)
         events.add(ContainerEvent(containerName: name, timestampNanos: Int64(Date().timeIntervalSince1970 * 1e9),
                                   type: .containerDeletion))
@@ -246,6 +261,11 @@ public final class ContainerManager: @unchecked Sendable {
             return
         }
         addProcfsStats(name, to: &s)
+        if let t = specTimes[name], now - t.added < 10_000_000_000 || now - t.read > 60_000_000_000,
+           let spec = try? handle.spec(using: scratch) {
+            store.updateSpec(name, spec: spec)
+            specTimes[name] = (now, t.added)
+        }
         let changed = store.append(name, sample: s)
         queue.completed(name, at: now, changed: changed)
     }

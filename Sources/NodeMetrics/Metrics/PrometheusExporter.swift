@@ -32,13 +32,15 @@ public struct MetricsConfiguration: Sendable {
 public final class PrometheusExporter: Sendable {
     public let manager: ContainerManager
     public let configuration: MetricsConfiguration
-    /// Docker's version for `cadvisor_version_info` (set by the Docker integration).
-    public let dockerVersion = Mutex("")
+    /// The runtime integrations (Docker's version for `cadvisor_version_info`).
+    public let runtimes: RuntimeMetadata?
     /// The previous scrape's size: the next buffer starts that large.
     private let lastSize = Atomic<Int>(1 << 16)
 
-    public init(manager: ContainerManager, configuration: MetricsConfiguration = MetricsConfiguration()) {
+    public init(manager: ContainerManager, configuration: MetricsConfiguration = MetricsConfiguration(),
+                runtimes: RuntimeMetadata? = nil) {
         self.manager = manager
+        self.runtimes = runtimes
         self.configuration = configuration
     }
 
@@ -119,7 +121,7 @@ public final class PrometheusExporter: Sendable {
                  type: .gauge)
         w.sample("cadvisor_version_info", labels: [("cadvisorRevision", AgentVersion.revision),
                                                    ("cadvisorVersion", AgentVersion.current),
-                                                   ("dockerVersion", dockerVersion.withLock { $0 }),
+                                                   ("dockerVersion", runtimes?.dockerVersion ?? ""),
                                                    ("kernelVersion", machine.kernelVersion),
                                                    ("osVersion", machine.containerOSVersion)], value: 1)
     }

@@ -235,9 +235,15 @@ public struct APIRouter: Sendable {
             }
             w.endArray()
         case "docker":
-            // No runtime integration yet: no container is a Docker container.
-            guard name == "/" else { throw APIError(status: 404, message: "unable to find Docker container \"\(name.dropFirst())\"") }
+            // cAdvisor: a map of Docker containers by name; "/" is all of them, else one by id or name.
+            let o = try v1Options(request.body)
+            let names = try runtimeContainers("docker", name, all: name == "/")
             w.beginObject()
+            for n in names {
+                guard let s = manager.store.snapshot(n, count: o.numStats, start: o.start, end: o.end) else { continue }
+                w.key(n)
+                CAdvisorV1Info.writeContainerInfo(s, subcontainers: [], deviceName: deviceName, to: &w)
+            }
             w.endObject()
         case "events":
             return try events(name, request)
@@ -245,6 +251,21 @@ public struct APIRouter: Sendable {
             throw APIError(status: 400, message: "unknown request type \"\(type)\"")
         }
         return .json(w)
+    }
+
+    /// Containers of a runtime ("docker", "podman"): all of them, or the one whose id (or a prefix of
+    /// at least 4 hex digits) or name is `name` without its leading slash. None is 404.
+    func runtimeContainers(_ runtime: String, _ name: String, all: Bool) throws -> [String] {
+        let key = String(name.dropFirst())
+        let matches = manager.store.names.filter { n in
+            guard let m = manager.store.snapshot(n, count: 0)?.metadata, m.runtime == runtime else { return false }
+            if all { return true }
+            return m.aliases.contains(key) || (key.count >= 4 && (m.aliases.last ?? "").hasPrefix(key))
+        }
+        guard all || !matches.isEmpty else {
+            throw APIError(status: 404, message: "unable to find \(runtime == "docker" ? "Docker" : "Podman") container \"\(key)\"")
+        }
+        return matches
     }
 
     // MARK: events
@@ -318,9 +339,14 @@ public struct APIRouter: Sendable {
     }
 
     func v2Names(_ name: String, _ o: V2Options) throws -> [String] {
-        guard o.type == "name" else { return [] } // no runtime integration yet
         let names: [String]
-        if o.recursive {
+        if o.type != "name" {
+            // cAdvisor: recursive only from "/" (every container of the runtime); else an id or name.
+            if o.recursive && name != "/" {
+                throw APIError(status: 400, message: "invalid request for type \(o.type): recursive is only supported from \"/\"")
+            }
+            names = try runtimeContainers(o.type, name, all: name == "/")
+        } else if o.recursive {
             names = subtree(name)
             guard !names.isEmpty else { throw APIError.unknownContainer(name) }
         } else {
@@ -389,13 +415,13 @@ public struct APIRouter: Sendable {
             try writeStorage(request, &w)
         case "ps":
             let o = try v2Options(request)
-            guard o.type == "name" else { throw APIError.unknownContainer(name) } // no runtime integration yet
-            guard manager.store.contains(name) else { throw APIError.unknownContainer(name) }
+            guard let container = o.type == "name" ? (manager.store.contains(name) ? name : nil)
+                    : try runtimeContainers(o.type, name, all: false).first else { throw APIError.unknownContainer(name) }
             let procfs: Procfs
             do { procfs = try Procfs(paths: manager.configuration.paths) } catch {
                 throw APIError(status: 500, message: "cannot read /proc: \(error)")
             }
-            let list = ContainerProcfs(paths: manager.configuration.paths).processList(container: name, procfs: procfs)
+            let list = ContainerProcfs(paths: manager.configuration.paths).processList(container: container, procfs: procfs)
             w.beginArray()
             for p in list {
                 w.beginObject()

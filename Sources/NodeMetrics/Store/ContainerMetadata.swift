@@ -12,6 +12,11 @@ public struct ContainerMetadata: Sendable, Equatable {
     public var labels: [String: String] = [:]
     /// Environment variables whitelisted by `-env_metadata_whitelist`.
     public var env: [String: String] = [:]
+    /// The container's first process as the runtime reports it (0: unknown).
+    public var pid: Int32 = 0
+    /// Creation and start times from the runtime, nanoseconds since the epoch.
+    public var createdNanos: Int64?
+    public var startedNanos: Int64?
     /// Health check: 1 healthy, 0 unhealthy or starting, -1 no health check (container_health_state).
     public var health: Int = -1
     /// Kubernetes identity, from the CRI labels or the pod cgroup.

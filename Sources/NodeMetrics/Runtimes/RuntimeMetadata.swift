@@ -1,0 +1,203 @@
+import Logging
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// Names, labels and images for containers, from their runtimes, off the sampling path: the manager
+/// reports each new cgroup; one thread asks the runtime that the cgroup's name points to and stores
+/// the answer; another follows Docker's event stream so changes (start, rename, health) show at once.
+/// A runtime that is absent, slow or restarting costs metadata only: sampling never waits for it,
+/// unanswered containers are asked again with backoff, and the event stream reconnects with backoff
+/// (1 s doubling to 30 s), resynchronising every container when it comes back.
+public final class RuntimeMetadata: Sendable {
+    public let store: ContainerStore
+    public let docker: DockerClient?
+    public let podman: DockerClient?
+    public let envWhitelist: [String]
+    private let logger: Logger
+
+    struct State {
+        var queue: [String] = []
+        /// Names whose runtime did not answer, with when to ask again (monotonic ns) and the backoff.
+        var retry: [String: (at: Int64, backoff: Int64)] = [:]
+        var running = true
+        var dockerVersion = ""
+        var dockerConnected = false
+    }
+    private let state = Mutex(State())
+    private let wake = Semaphore()
+
+    public init(store: ContainerStore, endpoints: RuntimeEndpoints, envWhitelist: [String], logger: Logger) {
+        self.store = store
+        docker = endpoints.docker.isEmpty ? nil : DockerClient(socketPath: endpoints.docker, runtime: "docker")
+        podman = endpoints.podman.isEmpty ? nil : DockerClient(socketPath: endpoints.podman, runtime: "podman")
+        self.envWhitelist = envWhitelist
+        self.logger = logger
+    }
+
+    /// Docker's version once known ("" otherwise).
+    public var dockerVersion: String { state.withLock { $0.dockerVersion } }
+
+    /// Whether the Docker event stream is connected.
+    public var dockerConnected: Bool { state.withLock { $0.dockerConnected } }
+
+    public func start() {
+        _ = BackgroundThread(name: "nm-runtimes") { [self] in resolveLoop() }
+        if docker != nil { _ = BackgroundThread(name: "nm-docker-events") { [self] in dockerEventLoop() } }
+    }
+
+    public func stop() {
+        state.withLock { $0.running = false }
+        wake.signal()
+    }
+
+    private var running: Bool { state.withLock { $0.running } }
+
+    /// A cgroup appeared; runtime containers get their metadata soon after.
+    public func containerAdded(_ name: String) {
+        guard ContainerIdentity.parse(name) != nil else { return }
+        enqueue([name])
+    }
+
+    func enqueue(_ names: [String]) {
+        guard !names.isEmpty else { return }
+        state.withLock { $0.queue.append(contentsOf: names) }
+        wake.signal()
+    }
+
+    static func monotonic() -> Int64 {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+    }
+
+    private func resolveLoop() {
+        while running {
+            _ = wake.wait(timeoutMs: 1000)
+            let now = Self.monotonic()
+            let names: [String] = state.withLock { s in
+                var due = s.queue
+                s.queue.removeAll()
+                for (name, r) in s.retry where r.at <= now { due.append(name) }
+                return due
+            }
+            for name in Set(names) where store.contains(name) {
+                resolve(name)
+            }
+            state.withLock { s in s.retry = s.retry.filter { store.contains($0.key) } }
+        }
+    }
+
+    /// The clients to ask for a cgroup, in order.
+    private func clients(for identity: ContainerIdentity) -> [DockerClient] {
+        switch identity.runtime {
+        case .docker: return docker.map { [$0] } ?? []
+        case .podman: return podman.map { [$0] } ?? []
+        case nil: return [docker, podman].compactMap { $0 }
+        case .containerd, .crio: return []
+        }
+    }
+
+    private func resolve(_ name: String) {
+        guard let identity = ContainerIdentity.parse(name) else { return }
+        var failure: String?
+        for client in clients(for: identity) {
+            do {
+                guard var m = try client.metadata(id: identity.id, envWhitelist: envWhitelist) else { continue }
+                if let uid = identity.podUID, m.podUID.isEmpty { m.podUID = uid }
+                store.updateMetadata(name, m)
+                state.withLock { _ = $0.retry.removeValue(forKey: name) }
+                return
+            } catch {
+                failure = error.description
+            }
+        }
+        guard let failure else { return } // no runtime knows it: a raw cgroup after all
+        state.withLock { s in
+            let backoff = min((s.retry[name]?.backoff ?? 500_000_000) * 2, 30_000_000_000)
+            s.retry[name] = (Self.monotonic() + backoff, backoff)
+        }
+        logger.debug("runtime metadata not available yet", metadata: ["name": "\(name)", "error": "\(failure)"])
+    }
+
+    /// Store names of the containers with this runtime id.
+    func names(forID id: String) -> [String] {
+        store.names.filter { ContainerIdentity.parse($0)?.id == id }
+    }
+
+    private func dockerEventLoop() {
+        guard let docker else { return }
+        var backoff: Int64 = 1_000_000_000
+        var logged = false
+        while running {
+            do {
+                let version = try docker.version()
+                state.withLock {
+                    $0.dockerVersion = version
+                    $0.dockerConnected = true
+                }
+                logger.info("connected to Docker", metadata: ["socket": "\(docker.http.socketPath)", "version": "\(version)"])
+                logged = false
+                backoff = 1_000_000_000
+                // Resynchronise: whatever changed while the stream was down.
+                enqueue(store.names.filter { n in ContainerIdentity.parse(n).map { $0.runtime == .docker || $0.runtime == nil } ?? false })
+                try docker.events { [self] action, id in
+                    if ["create", "start", "rename", "update", "restart", "unpause"].contains(action) || action.hasPrefix("health_status") {
+                        enqueue(names(forID: id))
+                    }
+                    return running
+                }
+            } catch {
+                if !logged {
+                    logger.warning("Docker not reachable; sampling goes on without its metadata, retrying",
+                                   metadata: ["error": "\(error.description)"])
+                    logged = true
+                }
+            }
+            state.withLock { $0.dockerConnected = false }
+            guard running else { return }
+            usleep(useconds_t(backoff / 1000))
+            backoff = min(backoff * 2, 30_000_000_000)
+        }
+    }
+}
+
+/// A counting semaphore with a timed wait (pthread), so the agent needs no Dispatch.
+final class Semaphore: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    private var cond = pthread_cond_t()
+    private var count = 0
+
+    init() {
+        pthread_mutex_init(&mutex, nil)
+        var attr = pthread_condattr_t()
+        pthread_condattr_init(&attr)
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)
+        pthread_cond_init(&cond, &attr)
+        pthread_condattr_destroy(&attr)
+    }
+
+    func signal() {
+        pthread_mutex_lock(&mutex)
+        count += 1
+        pthread_cond_signal(&cond)
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// True when signalled, false on timeout.
+    func wait(timeoutMs: Int) -> Bool {
+        var ts = timespec()
+        clock_gettime(CLOCK_MONOTONIC, &ts)
+        let ns = Int(ts.tv_nsec) + (timeoutMs % 1000) * 1_000_000
+        ts.tv_sec += timeoutMs / 1000 + ns / 1_000_000_000
+        ts.tv_nsec = ns % 1_000_000_000
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        while count == 0 {
+            if pthread_cond_timedwait(&cond, &mutex, &ts) == ETIMEDOUT { return false }
+        }
+        count -= 1
+        return true
+    }
+}

@@ -1,0 +1,201 @@
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// HTTP/1.1 over a unix socket, one request per connection, blocking with a timeout: what the Docker
+/// and Podman APIs and CRI-O's info socket speak. Used off the sampling thread only.
+public struct UnixHTTPClient: Sendable {
+    public let socketPath: String
+    /// Connect, send and each read give up after this long.
+    public let timeout: Duration
+
+    public init(socketPath: String, timeout: Duration = .seconds(5)) {
+        self.socketPath = socketPath
+        self.timeout = timeout
+    }
+
+    public struct Failure: Error, CustomStringConvertible, Equatable {
+        public var description: String
+    }
+
+    public struct Response: Sendable {
+        public var status: Int
+        public var headers: [String: String]
+        public var body: [UInt8]
+    }
+
+    func connect() throws(Failure) -> Int32 {
+        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
+        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
+        let micros = timeout.nanoseconds / 1000
+        var tv = timeval(tv_sec: Int(micros / 1_000_000), tv_usec: Int(micros % 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        var addr = sockaddr_un()
+        addr.sun_family = sa_family_t(AF_UNIX)
+        let path = Array(socketPath.utf8)
+        guard path.count < MemoryLayout.size(ofValue: addr.sun_path) else {
+            close(fd)
+            throw Failure(description: "\(socketPath): path too long")
+        }
+        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
+            for (i, b) in path.enumerated() { raw[i] = b }
+            raw[path.count] = 0
+        }
+        let rc = withUnsafePointer(to: &addr) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
+        }
+        guard rc == 0 else {
+            let e = errno
+            close(fd)
+            throw Failure(description: "\(socketPath): \(String(cString: strerror(e)))")
+        }
+        return fd
+    }
+
+    func send(_ fd: Int32, _ method: String, _ path: String) throws(Failure) {
+        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nUser-Agent: node-metrics\r\nConnection: close\r\n\r\n".utf8)
+        var sent = 0
+        while sent < request.count {
+            let n = request[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            guard n > 0 else { throw Failure(description: "\(socketPath): send failed") }
+            sent += n
+        }
+    }
+
+    /// Reads until `stop` says the buffer is complete or the peer closes; false from `stop` goes on.
+    private func readHead(_ fd: Int32, into buffer: inout [UInt8]) throws(Failure) -> (Int, [String: String], Int) {
+        var chunk = [UInt8](repeating: 0, count: 16384)
+        while true {
+            if let end = Self.find([13, 10, 13, 10], in: buffer, from: 0) {
+                let head = String(decoding: buffer[0..<end], as: UTF8.self).split(separator: "\r\n")
+                guard let first = head.first, let status = Int(first.split(separator: " ").dropFirst().first ?? "") else {
+                    throw Failure(description: "\(socketPath): not an HTTP response")
+                }
+                var headers: [String: String] = [:]
+                for line in head.dropFirst() {
+                    guard let colon = line.firstIndex(of: ":") else { continue }
+                    headers[line[..<colon].lowercased()] = line[line.index(after: colon)...].trimmed
+                }
+                return (status, headers, end + 4)
+            }
+            let n = recv(fd, &chunk, chunk.count, 0)
+            guard n > 0 else { throw Failure(description: "\(socketPath): connection closed before the response head") }
+            buffer.append(contentsOf: chunk[0..<n])
+            if buffer.count > 1 << 20 { throw Failure(description: "\(socketPath): response head too large") }
+        }
+    }
+
+    static func find(_ needle: [UInt8], in hay: [UInt8], from: Int) -> Int? {
+        guard hay.count >= needle.count else { return nil }
+        var i = from
+        while i + needle.count <= hay.count {
+            if hay[i] == needle[0] && hay[i..<(i + needle.count)].elementsEqual(needle) { return i }
+            i += 1
+        }
+        return nil
+    }
+
+    /// A whole response; chunked bodies are decoded. Bodies over `maxBody` are an error.
+    public func request(_ method: String = "GET", _ path: String, maxBody: Int = 32 << 20) throws(Failure) -> Response {
+        let fd = try connect()
+        defer { close(fd) }
+        try send(fd, method, path)
+        var buffer: [UInt8] = []
+        let (status, headers, bodyStart) = try readHead(fd, into: &buffer)
+        var raw = Array(buffer[bodyStart...])
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while true {
+            if let length = headers["content-length"].flatMap(Int.init), raw.count >= length { raw = Array(raw.prefix(length)); break }
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n == 0 { break }
+            guard n > 0 else { throw Failure(description: "\(socketPath): read timed out") }
+            raw.append(contentsOf: chunk[0..<n])
+            guard raw.count <= maxBody else { throw Failure(description: "\(socketPath): response larger than \(maxBody) bytes") }
+        }
+        if headers["transfer-encoding"]?.lowercased() == "chunked" {
+            var decoder = ChunkedDecoder()
+            var body: [UInt8] = []
+            try decoder.feed(raw) { body.append(contentsOf: $0) }
+            raw = body
+        }
+        return Response(status: status, headers: headers, body: raw)
+    }
+
+    /// A streaming GET (Docker's /events): calls `onLine` for each newline-terminated line of the body
+    /// until the peer closes, a read fails, or `onLine` returns false. Reads wait up to `idle` each.
+    public func stream(_ path: String, idle: Duration, onLine: ([UInt8]) -> Bool) throws(Failure) {
+        let fd = try connect()
+        defer { close(fd) }
+        let micros = idle.nanoseconds / 1000
+        var tv = timeval(tv_sec: Int(micros / 1_000_000), tv_usec: Int(micros % 1_000_000))
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
+        try send(fd, "GET", path)
+        var buffer: [UInt8] = []
+        let (status, headers, bodyStart) = try readHead(fd, into: &buffer)
+        guard status == 200 else { throw Failure(description: "\(socketPath)\(path): HTTP \(status)") }
+        let chunked = headers["transfer-encoding"]?.lowercased() == "chunked"
+        var decoder = ChunkedDecoder()
+        var pending: [UInt8] = []
+        var keepGoing = true
+        func deliver(_ bytes: ArraySlice<UInt8>) {
+            pending.append(contentsOf: bytes)
+            while keepGoing, let nl = pending.firstIndex(of: 0x0A) {
+                keepGoing = onLine(Array(pending[..<nl]))
+                pending.removeSubrange(...nl)
+            }
+        }
+        func consume(_ bytes: [UInt8]) throws(Failure) {
+            if chunked { try decoder.feed(bytes) { deliver($0) } } else { deliver(bytes[...]) }
+        }
+        try consume(Array(buffer[bodyStart...]))
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        while keepGoing {
+            let n = recv(fd, &chunk, chunk.count, 0)
+            if n == 0 { return }
+            if n < 0 {
+                if errno == EAGAIN || errno == EWOULDBLOCK { continue } // idle: still connected
+                throw Failure(description: "\(socketPath): \(String(cString: strerror(errno)))")
+            }
+            try consume(Array(chunk[0..<n]))
+        }
+    }
+}
+
+/// Decodes `Transfer-Encoding: chunked` incrementally.
+struct ChunkedDecoder {
+    private var pending: [UInt8] = []
+    private var remaining = 0
+    private var finished = false
+
+    mutating func feed(_ bytes: [UInt8], _ out: (ArraySlice<UInt8>) -> Void) throws(UnixHTTPClient.Failure) {
+        pending.append(contentsOf: bytes)
+        var i = 0
+        while !finished {
+            if remaining > 0 {
+                let take = min(remaining, pending.count - i)
+                if take == 0 { break }
+                out(pending[i..<(i + take)])
+                i += take
+                remaining -= take
+                if remaining == 0 { remaining = -2 } // the CRLF after the data
+                continue
+            }
+            if remaining == -2 {
+                guard pending.count - i >= 2 else { break }
+                i += 2
+                remaining = 0
+                continue
+            }
+            guard let lineEnd = UnixHTTPClient.find([13, 10], in: pending, from: i) else { break }
+            let sizeText = String(decoding: pending[i..<lineEnd], as: UTF8.self).split(separator: ";").first.map(String.init) ?? ""
+            guard let size = Int(sizeText.trimmed, radix: 16) else {
+                throw UnixHTTPClient.Failure(description: "bad chunk size \"\(sizeText)\"")
+            }
+            i = lineEnd + 2
+            if size == 0 { finished = true } else { remaining = size }
+        }
+        pending.removeFirst(i)
+    }
+}
