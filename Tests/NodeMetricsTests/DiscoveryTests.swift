@@ -4,14 +4,10 @@ import Testing
 @testable import NodeMetrics
 
 /// A temporary directory tree standing in for a cgroup hierarchy (inotify behaves the same on tmpfs).
-final class TempTree {
-    let root: String
-    init() throws {
-        root = FileManager.default.temporaryDirectory.appendingPathComponent("nm-tree-\(getpid())-\(UUID().uuidString.prefix(8))").path
-        try FileManager.default.createDirectory(atPath: root, withIntermediateDirectories: true)
-    }
-    deinit { try? FileManager.default.removeItem(atPath: root) }
-    var layout: CgroupLayout { CgroupLayout(mode: .v1, mountPoints: [.memory: root]) }
+typealias TempTree = TemporaryDirectory
+extension TemporaryDirectory {
+    var root: String { path }
+    var layout: CgroupLayout { CgroupLayout(mode: .v1, mountPoints: [.memory: path]) }
 }
 
 /// Watches the kernel holds for an inotify descriptor (its fdinfo lists one "inotify wd:" line each).

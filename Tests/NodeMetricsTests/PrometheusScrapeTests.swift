@@ -76,7 +76,7 @@ func run(_ executable: String, _ arguments: [String], stdin: String? = nil) thro
     p.executableURL = URL(fileURLWithPath: executable)
     p.arguments = arguments
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("nm-run-\(getpid())-\(UUID().uuidString)").path
-    FileManager.default.createFile(atPath: path, contents: nil)
+    _ = FileManager.default.createFile(atPath: path, contents: nil)
     defer { try? FileManager.default.removeItem(atPath: path) }
     let out = try FileHandle(forWritingTo: URL(fileURLWithPath: path))
     p.standardOutput = out
@@ -122,9 +122,8 @@ func run(_ executable: String, _ arguments: [String], stdin: String? = nil) thro
     @Test func aRealPrometheusScrapesTheAgent() throws {
         let agent = try RunningAgent()
         defer { agent.child.stop() }
-        let dir = FileManager.default.temporaryDirectory.appendingPathComponent("nm-prom-\(getpid())-\(Int.random(in: 0..<1_000_000))")
-        try FileManager.default.createDirectory(at: dir, withIntermediateDirectories: true)
-        defer { try? FileManager.default.removeItem(at: dir) }
+        let temp = try TemporaryDirectory()
+        let dir = URL(fileURLWithPath: temp.path)
         let config = """
         global:
           scrape_interval: 1s

@@ -7,3 +7,27 @@ extension StringProtocol {
         return String(self[first...last])
     }
 }
+
+extension StringProtocol {
+    /// Replaces each `marker` followed by two hex digits with the byte they name: `%2e` in URLs,
+    /// `\x2d` in systemd unit names. Anything else stays as it is.
+    func decodingHexEscapes(marker: String) -> String {
+        let m = Array(marker.utf8)
+        let u = Array(utf8)
+        guard u.count > m.count, !m.isEmpty else { return String(self) }
+        var out: [UInt8] = []
+        out.reserveCapacity(u.count)
+        var i = 0
+        while i < u.count {
+            if i + m.count + 1 < u.count, u[i..<(i + m.count)].elementsEqual(m),
+               let v = UInt8(String(decoding: u[(i + m.count)...(i + m.count + 1)], as: UTF8.self), radix: 16) {
+                out.append(v)
+                i += m.count + 2
+            } else {
+                out.append(u[i])
+                i += 1
+            }
+        }
+        return String(decoding: out, as: UTF8.self)
+    }
+}

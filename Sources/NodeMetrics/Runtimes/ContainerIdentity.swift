@@ -30,21 +30,7 @@ public struct ContainerIdentity: Sendable, Equatable {
 
     /// systemd unit-name unescaping: `\x2d` → `-`.
     static func unescape(_ s: Substring) -> String {
-        guard s.contains("\\") else { return String(s) }
-        var out: [UInt8] = []
-        let u = Array(s.utf8)
-        var i = 0
-        while i < u.count {
-            if u[i] == UInt8(ascii: "\\"), i + 3 < u.count, u[i + 1] == UInt8(ascii: "x"),
-               let v = UInt8(String(decoding: u[(i + 2)...(i + 3)], as: UTF8.self), radix: 16) {
-                out.append(v)
-                i += 4
-            } else {
-                out.append(u[i])
-                i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        s.contains("\\") ? s.decodingHexEscapes(marker: "\\x") : String(s)
     }
 
     /// The pod uid and QoS class of a kubepods path, from its `pod<uid>` component (nil outside kubepods).

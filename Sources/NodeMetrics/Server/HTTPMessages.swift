@@ -35,21 +35,7 @@ public struct HTTPRequest: Sendable {
     }
 
     static func percentDecode(_ s: String) -> String {
-        guard s.contains("%") else { return s }
-        var out: [UInt8] = []
-        let u = Array(s.utf8)
-        var i = 0
-        while i < u.count {
-            if u[i] == UInt8(ascii: "%"), i + 2 < u.count,
-               let v = UInt8(String(decoding: u[(i + 1)...(i + 2)], as: UTF8.self), radix: 16) {
-                out.append(v)
-                i += 3
-            } else {
-                out.append(u[i])
-                i += 1
-            }
-        }
-        return String(decoding: out, as: UTF8.self)
+        s.contains("%") ? s.decodingHexEscapes(marker: "%") : s
     }
 }
 
