@@ -234,6 +234,25 @@ int main(int argc, char **argv) {
         rmdir(tmpl);
     }
     printf("core_check: %d inotify events\n", inotify_events);
+
+    /* Auth hashing under the sanitizers: hashes as htpasswd writes them, and inputs of every length
+       around the MD5/SHA-1 block boundaries. */
+    int auth_ok = cgf_password_matches("p", "$apr1$FUOpHdFT$e2lX1LGe0cLp1Qrm7d7bD/") == 0
+        && cgf_password_matches("sha-pass", "{SHA}xO2etOilyqtV8o1RvvnmkeBx7QI=") == 1
+        && cgf_password_matches("x", "") == 0 && cgf_password_matches("x", "$2y$bad") == 0;
+    char apr[64], text[200];
+    cgf_apr1("apr1-pass", "FUOpHdFT", apr);
+    auth_ok = auth_ok && strcmp(apr, "$apr1$FUOpHdFT$Af9ngW6rDFlkjwuv.ygnx.") == 0;
+    for (int len = 0; len < (int)sizeof(text); len++) {
+        uint8_t d[20];
+        memset(text, 'a' + len % 26, (size_t)len);
+        cgf_md5(text, (size_t)len, d);
+        cgf_sha1(text, (size_t)len, d);
+        text[len] = 0;
+        cgf_apr1(text, "saltsalt", apr);
+    }
+    printf("core_check: auth hashing %s\n", auth_ok ? "ok" : "WRONG");
+    if (!auth_ok) return 1;
     printf("core_check: %lu parser inputs, %d fixture cgroup opens, %d live cgroup opens, %d/8 procfs reads ok\n",
            inputs, fixture_cgroups, live_cgroups, proc_ok);
     if (fixture_cgroups < 10 || proc_ok != 8 || inotify_events < 200) {
