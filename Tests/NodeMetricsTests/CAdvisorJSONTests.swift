@@ -29,6 +29,19 @@ import Testing
         #expect(GoTime.rfc3339Nano(nanosSinceEpoch: -1) == "1969-12-31T23:59:59.999999999Z")
     }
 
+    /// Parsing keeps every digit (Docker's times have nine) and reads back what rfc3339Nano writes.
+    @Test func rfc3339Parse() {
+        for t: Int64 in [0, 1_795_000_000_123_456_789, 1_795_000_000_120_000_000, 1_795_000_000_000_000_000] {
+            #expect(GoTime.parseRFC3339(GoTime.rfc3339Nano(nanosSinceEpoch: t)) == t)
+        }
+        #expect(GoTime.parseRFC3339("2026-11-18T12:06:40.5+01:00") == 1_795_000_000_500_000_000)
+        #expect(GoTime.parseRFC3339("2026-11-18T06:06:40-05:00") == 1_795_000_000_000_000_000)
+        #expect(GoTime.parseRFC3339("0001-01-01T00:00:00Z") == nil, "Go's zero time")
+        for bad in ["", "yesterday", "2026-11-18", "2026-11-18T11:06:40.abcZ", "2026-11-18T11:06:40.Z"] {
+            #expect(GoTime.parseRFC3339(bad) == nil, "\(bad)")
+        }
+    }
+
     func fixtureJSON() throws -> (String, [String: Any]) {
         var s = try CgroupHandle(hierarchy: Fixtures.v2Hierarchy(), name: "/kubepods/burstable/pod1234/abc")
             .sample(using: SampleScratch())

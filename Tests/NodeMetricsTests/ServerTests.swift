@@ -258,24 +258,15 @@ extension InotifyUsers {
     @Suite struct DaemonTests {
         let binary = Package.root + "/.build/debug/node-metrics"
 
-        func start(_ args: [String]) throws -> (Process, Pipe) {
-            let p = Process()
-            p.executableURL = URL(fileURLWithPath: binary)
-            p.arguments = args
-            let err = Pipe()
-            p.standardError = err
-            p.standardOutput = FileHandle.nullDevice
-            try p.run()
-            return (p, err)
-        }
+        func start(_ args: [String]) throws -> ChildProcess { try ChildProcess(binary, args) }
 
         func freePort() -> Int { Int.random(in: 20000...60000) }
 
         @Test func servesAndStopsOnSIGTERM() throws {
             let port = freePort()
-            let (p, err) = try start(["-port=\(port)", "-listen_ip", "127.0.0.1", "-housekeeping_interval=200ms",
-                                      "--allow_dynamic_housekeeping=false", "-docker_only", "-logtostderr", "-v=2"])
-            defer { if p.isRunning { p.terminate() } }
+            let agent = try start(["-port=\(port)", "-listen_ip", "127.0.0.1", "-housekeeping_interval=200ms",
+                                   "--allow_dynamic_housekeeping=false", "-docker_only", "-logtostderr", "-v=2"])
+            defer { agent.stop() }
             var health: (status: Int, headers: String, body: String)?
             let deadline = Date().addingTimeInterval(15)
             while health == nil && Date() < deadline {
@@ -290,10 +281,9 @@ extension InotifyUsers {
             let garbage = try LoopbackHTTP.request(port: port, "NOT HTTP AT ALL\r\n\r\n")
             #expect(garbage.status == 400 || garbage.status == 0, "a malformed request is refused or closed")
             #expect(try LoopbackHTTP.get(port: port, "/healthz").status == 200, "still serving")
-            p.terminate() // SIGTERM
-            p.waitUntilExit()
-            #expect(p.terminationStatus == 0)
-            let log = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            agent.stop() // SIGTERM
+            #expect(agent.process.terminationStatus == 0)
+            let log = agent.log
             #expect(log.contains("level=info") && log.contains("msg=listening") && log.contains("msg=stopped"))
         }
 
@@ -323,7 +313,7 @@ extension InotifyUsers {
             setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
 
             let errPath = FileManager.default.temporaryDirectory.appendingPathComponent("nm-journal-\(getpid())").path
-            FileManager.default.createFile(atPath: errPath, contents: nil)
+            _ = FileManager.default.createFile(atPath: errPath, contents: nil)
             defer { try? FileManager.default.removeItem(atPath: errPath) }
             let errHandle = try #require(FileHandle(forWritingAtPath: errPath))
             var st = stat()
@@ -359,32 +349,23 @@ extension InotifyUsers {
                                     (["-disable_metrics=cpu,bogus"], "bogus"),
                                     (["-event_storage_age_limit=oom=xyz"], "event_storage_age_limit"),
                                     (["-allow_dynamic_housekeeping=maybe"], "allow_dynamic_housekeeping")] {
-                let (p, err) = try start(args)
-                p.waitUntilExit()
-                let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-                #expect(p.terminationStatus != 0, "\(args)")
+                let r = try run(binary, args)
+                let text = r.output
+                #expect(r.status != 0, "\(args)")
                 #expect(text.contains(mention), "\(args): \(text)")
             }
         }
 
         @Test func unbuiltFeaturesWarnAndVersionPrints() throws {
             let port = freePort()
-            let (p, err) = try start(["-port=\(port)", "-listen_ip=127.0.0.1", "-storage_driver=influxdb", "-profiling"])
+            let agent = try start(["-port=\(port)", "-listen_ip=127.0.0.1", "-storage_driver=influxdb", "-profiling"])
             // Once it serves, start-up (and its warnings) is over.
             let deadline = Date().addingTimeInterval(15)
             while (try? LoopbackHTTP.get(port: port, "/healthz"))?.status != 200 && Date() < deadline { usleep(100_000) }
-            p.terminate()
-            p.waitUntilExit()
-            let text = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+            agent.stop()
+            let text = agent.log
             #expect(text.contains("-storage_driver=influxdb") && text.contains("-profiling") && text.contains("level=warning"))
-            let v = Process()
-            v.executableURL = URL(fileURLWithPath: binary)
-            v.arguments = ["-version"]
-            let out = Pipe()
-            v.standardOutput = out
-            try v.run()
-            v.waitUntilExit()
-            #expect(String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).contains(AgentVersion.current))
+            #expect(try run(binary, ["-version"]).output.contains(AgentVersion.current))
         }
     }
 }

@@ -1,3 +1,4 @@
+import FoundationEssentials
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -25,5 +26,23 @@ public enum GoTime {
             out += "." + fraction
         }
         return out + "Z"
+    }
+
+    /// An RFC 3339 time ("2026-11-22T15:40:14.123456789Z", "…+01:00", the fraction optional) to
+    /// nanoseconds since the epoch, keeping every digit of the fraction; Go's zero time ("0001-…",
+    /// what Docker reports for a container never started) and anything else are nil.
+    public static func parseRFC3339(_ text: String) -> Int64? {
+        guard !text.hasPrefix("0001-") else { return nil }
+        var base = text
+        var fraction: Int64 = 0
+        if let dot = text.firstIndex(of: "."),
+           let zone = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "z" || $0 == "+" || $0 == "-" }) {
+            let digits = text[text.index(after: dot)..<zone]
+            guard !digits.isEmpty, let value = Int64(digits.prefix(9)) else { return nil }
+            fraction = value * (0..<(9 - min(digits.count, 9))).reduce(1) { a, _ in a * 10 }
+            base = String(text[..<dot]) + String(text[zone...])
+        }
+        guard let date = try? Date(base, strategy: .iso8601) else { return nil }
+        return Int64(date.timeIntervalSince1970.rounded()) * 1_000_000_000 + fraction
     }
 }

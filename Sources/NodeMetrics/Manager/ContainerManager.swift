@@ -113,9 +113,7 @@ public final class ContainerManager: @unchecked Sendable {
         let scratch = SampleScratch()
         for name in names {
             guard let latest = store.latest(name) else { continue }
-            var ts = timespec()
-            clock_gettime(CLOCK_REALTIME, &ts)
-            guard Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec) - latest.timestampNanos > limit,
+            guard Clocks.wallNanos() - latest.timestampNanos > limit,
                   let handle = try? CgroupHandle(hierarchy: hierarchy, name: name, keepDescriptors: false),
                   var s = try? handle.sample(using: scratch) else { continue }
             s.network = latest.network
@@ -139,12 +137,6 @@ public final class ContainerManager: @unchecked Sendable {
 
     private var isRunning: Bool { shared.withLock { $0.running } }
 
-    static func monotonicNow() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
-
     // MARK: housekeeping thread
 
     private func run() {
@@ -154,15 +146,15 @@ public final class ContainerManager: @unchecked Sendable {
         apply(discovery.start())
         let rescanEvery = configuration.globalHousekeepingInterval.nanoseconds
         let machineEvery = configuration.machineInfoInterval.nanoseconds
-        var nextRescan = Self.monotonicNow() + rescanEvery
-        var nextMachineInfo = Self.monotonicNow() + machineEvery
+        var nextRescan = Clocks.monotonicNanos() + rescanEvery
+        var nextMachineInfo = Clocks.monotonicNanos() + machineEvery
         publishDiscoveryStatus()
         while isRunning {
-            var now = Self.monotonicNow()
+            var now = Clocks.monotonicNanos()
             let wake = min(queue.nextDue() ?? now + 1_000_000_000, nextRescan, now + 500_000_000)
             let timeoutMs = Int32(max(0, (wake - now + 999_999) / 1_000_000))
             apply(discovery.poll(timeoutMs: timeoutMs))
-            now = Self.monotonicNow()
+            now = Clocks.monotonicNanos()
             if now >= nextRescan {
                 apply(discovery.rescan())
                 firstPID.removeAll()
@@ -215,13 +207,13 @@ public final class ContainerManager: @unchecked Sendable {
         let spec = (try? handle.spec(using: scratch)) ?? CgroupSpec()
         let created = creationTime(name)
         handles[name] = handle
-        let now = Self.monotonicNow()
+        let now = Clocks.monotonicNanos()
         specTimes[name] = (now, now)
         store.add(name, spec: spec, creationTimeNanos: created)
         events.add(ContainerEvent(containerName: name, timestampNanos: created, type: .containerCreation))
         for observer in additionObservers.withLock({ $0 }) { observer(name) }
         if !(name == "/" && configuration.disableRootCgroupStats) {
-            queue.add(name, due: Self.monotonicNow())
+            queue.add(name, due: Clocks.monotonicNanos())
         }
     }
 
@@ -288,7 +280,7 @@ public final class ContainerManager: @unchecked Sendable {
         if name == "/" {
             netPID = 1
         } else if wantsNetwork || wantsTCP || wantsUDP {
-            let now = Self.monotonicNow()
+            let now = Clocks.monotonicNanos()
             if let known = firstPID[name], now - known.checked < namespaceRecheck {
                 netPID = known.own ? known.pid : nil
             } else {

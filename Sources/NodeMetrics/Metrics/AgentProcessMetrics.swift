@@ -1,3 +1,4 @@
+import Synchronization
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,20 +7,14 @@ import Glibc
 enum AgentProcessMetrics {
     static let clockTicks = Double(max(sysconf(Int32(_SC_CLK_TCK)), 1))
     static let pageSize = Double(max(sysconf(Int32(_SC_PAGESIZE)), 1))
+    /// The agent's own /proc (not under `--root`: these are the agent's numbers), read through the
+    /// C core's parsers; one reader shared by scrapes.
+    static let procfs = Mutex(try? Procfs(paths: HostPaths()))
     /// Boot time (/proc/stat btime), read once.
-    static let bootTime: Double = {
-        guard let text = HostFiles.read("/proc/stat") else { return 0 }
-        for line in text.split(separator: "\n") where line.hasPrefix("btime ") {
-            return Double(line.dropFirst(6).trimmed) ?? 0
-        }
-        return 0
-    }()
+    static let bootTime = Double(procfs.withLock { (try? $0?.stat())?.bootTime } ?? 0)
 
     static func write(_ w: inout PrometheusTextWriter) {
-        guard let text = HostFiles.read("/proc/self/stat"), let close = text.lastIndex(of: ")") else { return }
-        // Fields after "pid (comm)": the state is field 3, utime 14, stime 15, starttime 22, vsize 23, rss 24.
-        let f = text[text.index(after: close)...].split(separator: " ")
-        func field(_ n: Int) -> Double { n - 3 < f.count ? Double(f[n - 3]) ?? 0 : 0 }
+        guard let stat = procfs.withLock({ try? $0?.processStat(pid: getpid()) }) else { return }
         var limit = rlimit()
         getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)
         let maxFDs = Double(limit.rlim_cur)
@@ -27,17 +22,17 @@ enum AgentProcessMetrics {
         let maxVirtual = limit.rlim_cur == rlim_t.max ? Double(UInt64.max) : Double(limit.rlim_cur)
 
         w.header("process_cpu_seconds_total", help: "Total user and system CPU time spent in seconds.", type: .counter)
-        w.sample("process_cpu_seconds_total", value: (field(14) + field(15)) / clockTicks)
+        w.sample("process_cpu_seconds_total", value: Double(stat.userTicks + stat.systemTicks) / clockTicks)
         w.header("process_max_fds", help: "Maximum number of open file descriptors.", type: .gauge)
         w.sample("process_max_fds", value: maxFDs)
         w.header("process_open_fds", help: "Number of open file descriptors.", type: .gauge)
         w.sample("process_open_fds", value: Double(openDescriptors()))
         w.header("process_resident_memory_bytes", help: "Resident memory size in bytes.", type: .gauge)
-        w.sample("process_resident_memory_bytes", value: field(24) * pageSize)
+        w.sample("process_resident_memory_bytes", value: Double(stat.rssPages) * pageSize)
         w.header("process_start_time_seconds", help: "Start time of the process since unix epoch in seconds.", type: .gauge)
-        w.sample("process_start_time_seconds", value: bootTime + field(22) / clockTicks)
+        w.sample("process_start_time_seconds", value: bootTime + Double(stat.startTimeTicks) / clockTicks)
         w.header("process_virtual_memory_bytes", help: "Virtual memory size in bytes.", type: .gauge)
-        w.sample("process_virtual_memory_bytes", value: field(23))
+        w.sample("process_virtual_memory_bytes", value: Double(stat.virtualSize))
         w.header("process_virtual_memory_max_bytes", help: "Maximum amount of virtual memory available in bytes.", type: .gauge)
         w.sample("process_virtual_memory_max_bytes", value: maxVirtual)
     }

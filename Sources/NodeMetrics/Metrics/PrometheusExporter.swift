@@ -44,16 +44,9 @@ public final class PrometheusExporter: Sendable {
         self.configuration = configuration
     }
 
-    /// Wall-clock seconds since the epoch.
-    static func now() -> Double {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Double(ts.tv_sec) + Double(ts.tv_nsec) / 1e9
-    }
-
     /// One scrape. `filter` narrows the configured filter (a scrape's query parameters).
     public func scrape(filter extra: MetricsFilter? = nil) -> [UInt8] {
-        let now = Self.now()
+        let now = Double(Clocks.wallNanos()) / 1e9
         let kinds = manager.configuration.metricKinds
         let machine = manager.machineInfo
         var sink = MetricSeriesSink(writer: PrometheusTextWriter(capacity: lastSize.load(ordering: .relaxed) + 4096))
@@ -160,10 +153,6 @@ public final class PrometheusExporter: Sendable {
             }
             names.formUnion(set.keys)
             perContainer.append(set)
-        }
-        if configuration.labelMode == .kubernetes || names.isEmpty {
-            names.formUnion(configuration.labelMode == .kubernetes ? ["id", "name", "image", "pod", "namespace", "container"]
-                                                                    : ["id", "name", "image"])
         }
         let schema = LabelSchema(names: Array(names))
         let values = perContainer.map { set in schema.names.map { PrometheusTextWriter.escapeLabelValue(set[$0] ?? "") } }

@@ -71,27 +71,11 @@ public struct DockerClient: Sendable {
         default: m.health = -1
         }
         m.pid = Int32(c.State?.Pid ?? 0)
-        m.createdNanos = c.Created.flatMap(Self.parseTime)
-        m.startedNanos = c.State?.StartedAt.flatMap(Self.parseTime)
+        m.createdNanos = c.Created.flatMap(GoTime.parseRFC3339)
+        m.startedNanos = c.State?.StartedAt.flatMap(GoTime.parseRFC3339)
         m.deriveKubernetesIdentity()
         return m
     }
-
-    /// Docker's RFC 3339 times with nanoseconds ("2026-11-22T15:40:14.123456789Z"); the zero time is nil.
-    static func parseTime(_ text: String) -> Int64? {
-        guard !text.hasPrefix("0001-") else { return nil }
-        var base = text
-        var fraction: Int64 = 0
-        if let dot = text.firstIndex(of: "."), let zone = text[dot...].firstIndex(where: { $0 == "Z" || $0 == "+" || $0 == "-" }) {
-            let digits = text[text.index(after: dot)..<zone].prefix(9)
-            fraction = (Int64(digits) ?? 0) * Int64(pow10(9 - digits.count))
-            base = String(text[..<dot]) + String(text[zone...])
-        }
-        guard let date = try? Date(base, strategy: .iso8601) else { return nil }
-        return Int64(date.timeIntervalSince1970) * 1_000_000_000 + fraction
-    }
-
-    static func pow10(_ n: Int) -> Int { (0..<max(n, 0)).reduce(1) { a, _ in a * 10 } }
 
     /// The engine's version ("20.10.24").
     public func version() throws(UnixHTTPClient.Failure) -> String {

@@ -23,7 +23,6 @@ public final class RuntimeMetadata: Sendable {
         var retry: [String: (at: Int64, backoff: Int64)] = [:]
         var running = true
         var dockerVersion = ""
-        var dockerConnected = false
     }
     private let state = Mutex(State())
     private let wake = Semaphore()
@@ -38,9 +37,6 @@ public final class RuntimeMetadata: Sendable {
 
     /// Docker's version once known ("" otherwise).
     public var dockerVersion: String { state.withLock { $0.dockerVersion } }
-
-    /// Whether the Docker event stream is connected.
-    public var dockerConnected: Bool { state.withLock { $0.dockerConnected } }
 
     public func start() {
         _ = BackgroundThread(name: "nm-runtimes") { [self] in resolveLoop() }
@@ -66,16 +62,10 @@ public final class RuntimeMetadata: Sendable {
         wake.signal()
     }
 
-    static func monotonic() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_MONOTONIC, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
-    }
-
     private func resolveLoop() {
         while running {
             _ = wake.wait(timeoutMs: 1000)
-            let now = Self.monotonic()
+            let now = Clocks.monotonicNanos()
             let names: [String] = state.withLock { s in
                 var due = s.queue
                 s.queue.removeAll()
@@ -116,7 +106,7 @@ public final class RuntimeMetadata: Sendable {
         guard let failure else { return } // no runtime knows it: a raw cgroup after all
         state.withLock { s in
             let backoff = min((s.retry[name]?.backoff ?? 500_000_000) * 2, 30_000_000_000)
-            s.retry[name] = (Self.monotonic() + backoff, backoff)
+            s.retry[name] = (Clocks.monotonicNanos() + backoff, backoff)
         }
         logger.debug("runtime metadata not available yet", metadata: ["name": "\(name)", "error": "\(failure)"])
     }
@@ -133,10 +123,7 @@ public final class RuntimeMetadata: Sendable {
         while running {
             do {
                 let version = try docker.version()
-                state.withLock {
-                    $0.dockerVersion = version
-                    $0.dockerConnected = true
-                }
+                state.withLock { $0.dockerVersion = version }
                 logger.info("connected to Docker", metadata: ["socket": "\(docker.http.socketPath)", "version": "\(version)"])
                 logged = false
                 backoff = 1_000_000_000
@@ -155,7 +142,6 @@ public final class RuntimeMetadata: Sendable {
                     logged = true
                 }
             }
-            state.withLock { $0.dockerConnected = false }
             guard running else { return }
             usleep(useconds_t(backoff / 1000))
             backoff = min(backoff * 2, 30_000_000_000)

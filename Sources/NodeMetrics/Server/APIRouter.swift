@@ -187,13 +187,10 @@ public struct APIRouter: Sendable {
         var end: String?
     }
 
-    /// RFC 3339 (with optional fraction and zone) to nanoseconds since the epoch.
+    /// An RFC 3339 query or body time to nanoseconds since the epoch; anything else is 400 naming it.
     static func parseTime(_ text: String, _ parameter: String) throws -> Int64 {
-        let strategy = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
-        if let d = (try? Date(text, strategy: strategy)) ?? (try? Date(text, strategy: .iso8601)) {
-            return Int64(d.timeIntervalSince1970 * 1e9)
-        }
-        throw APIError.badParameter(parameter, text, "not an RFC 3339 time")
+        guard let t = GoTime.parseRFC3339(text) else { throw APIError.badParameter(parameter, text, "not an RFC 3339 time") }
+        return t
     }
 
     func snapshot(_ name: String, count: Int?, start: Int64? = nil, end: Int64? = nil) throws -> ContainerSnapshot {
@@ -258,7 +255,7 @@ public struct APIRouter: Sendable {
     func runtimeContainers(_ runtime: String, _ name: String, all: Bool) throws -> [String] {
         let key = String(name.dropFirst())
         let matches = manager.store.names.filter { n in
-            guard let m = manager.store.snapshot(n, count: 0)?.metadata, m.runtime == runtime else { return false }
+            guard let m = manager.store.metadata(n), m.runtime == runtime else { return false }
             if all { return true }
             return m.aliases.contains(key) || (key.count >= 4 && (m.aliases.last ?? "").hasPrefix(key))
         }

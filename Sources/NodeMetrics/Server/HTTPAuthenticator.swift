@@ -112,11 +112,8 @@ public final class HTTPAuthenticator: Sendable {
         return digest.map { ($0 < 16 ? "0" : "") + String($0, radix: 16) }.joined()
     }
 
-    static func now() -> Int64 {
-        var ts = timespec()
-        clock_gettime(CLOCK_REALTIME, &ts)
-        return Int64(ts.tv_sec)
-    }
+    /// Seconds since the epoch.
+    static func now() -> Int64 { Clocks.wallNanos() / 1_000_000_000 }
 
     /// `<time in hex>.<md5(secret:time)>`: the server can tell its own nonces and their age.
     func makeNonce(at time: Int64 = now()) -> String {

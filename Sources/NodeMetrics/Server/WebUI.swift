@@ -103,7 +103,7 @@ enum WebUI {
         """
         var any = false
         for name in router.manager.store.names {
-            guard let m = router.manager.store.snapshot(name, count: 0)?.metadata, m.runtime == "docker" else { continue }
+            guard let m = router.manager.store.metadata(name), m.runtime == "docker" else { continue }
             any = true
             html += "<li><a href=\"\(prefix)/docker\(escape(name))\">\(escape(m.aliases.first ?? name))</a> \(escape(m.image))</li>"
         }

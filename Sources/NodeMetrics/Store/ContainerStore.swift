@@ -113,6 +113,11 @@ public final class ContainerStore: Sendable {
 
     public func contains(_ name: String) -> Bool { record(name) != nil }
 
+    /// What the runtime knows about a container.
+    public func metadata(_ name: String) -> ContainerMetadata? {
+        record(name)?.state.withLock { $0.metadata }
+    }
+
     /// The newest sample of a container.
     public func latest(_ name: String) -> ContainerSample? {
         record(name)?.state.withLock { $0.ring.newest }
