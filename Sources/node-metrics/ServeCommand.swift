@@ -83,6 +83,8 @@ struct Serve: AsyncParsableCommand {
     var disableMetrics = "advtcp,cpu_topology,cpuset,hugetlb,memory_numa,process,referenced_memory,resctrl,sched,tcp,udp"
     @Option(name: flag("enable_metrics"), help: "Comma list of metric kinds to collect; overrides -disable_metrics.")
     var enableMetrics = ""
+    @Option(name: flag("referenced_reset_interval"), help: "Reset interval for referenced bytes (container_referenced_bytes), in samples; 0 never resets.")
+    var referencedResetInterval = 0
     @Option(name: flag("root"), help: "Prefix under which the host's /proc and /sys are read (/rootfs in a container).")
     var root = "/"
 
@@ -187,6 +189,10 @@ struct Serve: AsyncParsableCommand {
         c.filter = ContainerFilter(dockerOnly: dockerOnly.value,
                                    rawPrefixWhitelist: rawCgroupPrefixWhitelist.split(separator: ",").map(String.init))
         c.disableRootCgroupStats = disableRootCgroupStats.value
+        guard referencedResetInterval >= 0 else {
+            throw ValidationError("-referenced_reset_interval: \(referencedResetInterval) is negative")
+        }
+        c.referencedResetInterval = referencedResetInterval
         do {
             c.metricKinds = try MetricKinds.parse(enable: enableMetrics, disable: disableMetrics)
         } catch {

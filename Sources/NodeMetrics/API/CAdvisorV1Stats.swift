@@ -8,11 +8,11 @@ public enum CAdvisorV1Stats {
     public static func write(_ s: ContainerSample, to w: inout JSONWriter, deviceName: DeviceNamer = { _, _ in "" }) {
         w.beginObject()
         w.field("timestamp", GoTime.rfc3339Nano(nanosSinceEpoch: s.timestampNanos))
-        w.object("cpu") { w in writeCPU(s.cpu, s.cpuPressure, &w) }
+        w.object("cpu") { w in writeCPU(s, &w) }
         w.object("diskio") { w in writeDiskIO(s.diskIO, &w, deviceName) }
-        w.object("memory") { w in writeMemory(s.memory, s.memoryPressure, s.memoryEvents, &w) }
+        w.object("memory") { w in writeMemory(s, &w) }
         if !s.hugetlb.isEmpty { writeHugetlb(s.hugetlb, &w) }
-        w.object("network") { w in writeNetwork(s.network, s.connections, flattened: true, &w) }
+        w.object("network") { w in writeNetwork(s, flattened: true, &w) }
         if !s.filesystems.isEmpty {
             w.array("filesystem", s.filesystems) { w, fs in writeFilesystem(fs, &w) }
         }
@@ -22,8 +22,9 @@ public enum CAdvisorV1Stats {
             }
         }
         writeProcesses(s, &w)
+        if s.referencedBytes != 0 { w.field("referenced_memory", s.referencedBytes) }
         w.object("resctrl") { _ in }
-        w.object("cpuset") { w in w.field("memory_migrate", UInt64(0)) }
+        w.object("cpuset") { w in w.field("memory_migrate", s.memoryMigrate) }
         w.endObject()
     }
 
@@ -80,7 +81,8 @@ public enum CAdvisorV1Stats {
         }
     }
 
-    static func writeCPU(_ c: CPUSample, _ pressure: PressureStats?, _ w: inout JSONWriter) {
+    static func writeCPU(_ s: ContainerSample, _ w: inout JSONWriter) {
+        let c = s.cpu
         w.object("usage") { w in
             w.field("total", c.usage.total)
             if !c.usage.perCPU.isEmpty { w.array("per_cpu_usage", c.usage.perCPU) { w, v in w.value(v) } }
@@ -95,16 +97,17 @@ public enum CAdvisorV1Stats {
             w.field("burst_time", c.cfs.burstTime)
         }
         w.object("schedstat") { w in
-            w.field("run_time", UInt64(0))
-            w.field("runqueue_time", UInt64(0))
-            w.field("run_periods", UInt64(0))
+            w.field("run_time", s.schedstat.runTime)
+            w.field("runqueue_time", s.schedstat.runqueueTime)
+            w.field("run_periods", s.schedstat.runPeriods)
         }
         w.field("load_average", Int64(0))
         w.field("load_d_average", Double(0))
-        writePSI(pressure, &w)
+        writePSI(s.cpuPressure, &w)
     }
 
-    static func writeMemory(_ m: MemorySample, _ pressure: PressureStats?, _ events: MemoryEvents, _ w: inout JSONWriter) {
+    static func writeMemory(_ s: ContainerSample, _ w: inout JSONWriter) {
+        let m = s.memory, events = s.memoryEvents
         w.field("usage", m.usage)
         w.field("max_usage", m.maxUsage)
         w.field("cache", m.cache)
@@ -122,15 +125,22 @@ public enum CAdvisorV1Stats {
         w.field("workingset_refault_anon", m.workingsetRefaultAnon)
         w.field("failcnt", m.failcnt)
         w.field("kernel", m.kernelUsage)
-        for (name, fault, major) in [("container_data", m.pgfault, m.pgmajfault),
-                                     ("hierarchical_data", m.hierarchicalPgfault, m.hierarchicalPgmajfault)] {
+        for (name, fault, major, numa) in [("container_data", m.pgfault, m.pgmajfault, s.numa.container),
+                                           ("hierarchical_data", m.hierarchicalPgfault, m.hierarchicalPgmajfault, s.numa.hierarchical)] {
             w.object(name) { w in
                 w.field("pgfault", fault)
                 w.field("pgmajfault", major)
-                w.object("numa_stats") { _ in }
+                w.object("numa_stats") { w in
+                    // Go's map[uint8]uint64: omitted when empty, keys in string order.
+                    for (type, pages) in numa.byType where !pages.isEmpty {
+                        w.object(type) { w in
+                            for node in pages.indices.sorted(by: { String($0) < String($1) }) { w.field(String(node), pages[node]) }
+                        }
+                    }
+                }
             }
         }
-        writePSI(pressure, &w)
+        writePSI(s.memoryPressure, &w)
         w.object("events") { w in
             w.field("high", events.high)
             w.field("max", events.max)
@@ -186,8 +196,8 @@ public enum CAdvisorV1Stats {
 
     /// v1 NetworkStats (`flattened`: the first interface repeated at the top level "for backwards
     /// compatibility"), or v2.1's NetworkStats without it.
-    static func writeNetwork(_ interfaces: [NetInterfaceStats], _ connections: ConnectionStats?, flattened: Bool,
-                             _ w: inout JSONWriter) {
+    static func writeNetwork(_ s: ContainerSample, flattened: Bool, _ w: inout JSONWriter) {
+        let interfaces = s.network, connections = s.connections
         if flattened {
             writeInterface(interfaces.first ?? NetInterfaceStats(name: "", rxBytes: 0, rxPackets: 0, rxErrors: 0,
                                                                 rxDropped: 0, txBytes: 0, txPackets: 0, txErrors: 0,
@@ -209,6 +219,16 @@ public enum CAdvisorV1Stats {
                 w.field("Dropped", udp.dropped)
                 w.field("RxQueued", udp.rxQueued)
                 w.field("TxQueued", udp.txQueued)
+            }
+        }
+        let advanced = connections?.advanced ?? TCPAdvancedStats()
+        w.object("tcp_advanced") { w in
+            for (i, name) in TCPAdvancedStats.fields.enumerated() {
+                if i == TCPAdvancedStats.maxConnIndex {
+                    w.field(name, Int64(bitPattern: advanced.values[i]))
+                } else {
+                    w.field(name, advanced.values[i])
+                }
             }
         }
     }

@@ -39,16 +39,16 @@ public enum CAdvisorV2Stats {
             w.beginObject()
             w.field("timestamp", GoTime.rfc3339Nano(nanosSinceEpoch: s.timestampNanos))
             w.field("has_cpu", spec.hasCPU)
-            w.object("cpu") { w in CAdvisorV1Stats.writeCPU(s.cpu, s.cpuPressure, &w) }
+            w.object("cpu") { w in CAdvisorV1Stats.writeCPU(s, &w) }
             writeCPUInst(last, s, &w)
             w.field("has_diskio", spec.hasDiskIO)
             w.object("diskio") { w in CAdvisorV1Stats.writeDiskIO(s.diskIO, &w, deviceName) }
             w.field("has_memory", spec.hasMemory)
-            w.object("memory") { w in CAdvisorV1Stats.writeMemory(s.memory, s.memoryPressure, s.memoryEvents, &w) }
+            w.object("memory") { w in CAdvisorV1Stats.writeMemory(s, &w) }
             w.field("has_hugetlb", spec.hasHugetlb)
             if !s.hugetlb.isEmpty { CAdvisorV1Stats.writeHugetlb(s.hugetlb, &w) }
             w.field("has_network", CAdvisorV1Info.hasNetwork(snapshot))
-            w.object("network") { w in CAdvisorV1Stats.writeNetwork(s.network, s.connections, flattened: true, &w) }
+            w.object("network") { w in CAdvisorV1Stats.writeNetwork(s, flattened: true, &w) }
             w.field("has_processes", true)
             CAdvisorV1Stats.writeProcesses(s, &w)
             w.field("has_filesystem", !s.filesystems.isEmpty)
@@ -78,16 +78,16 @@ public enum CAdvisorV2Stats {
             w.beginObject()
             w.field("timestamp", GoTime.rfc3339Nano(nanosSinceEpoch: s.timestampNanos))
             if spec.hasCPU {
-                w.object("cpu") { w in CAdvisorV1Stats.writeCPU(s.cpu, s.cpuPressure, &w) }
+                w.object("cpu") { w in CAdvisorV1Stats.writeCPU(s, &w) }
                 writeCPUInst(last, s, &w)
             }
             if spec.hasDiskIO { w.object("diskio") { w in CAdvisorV1Stats.writeDiskIO(s.diskIO, &w, deviceName) } }
             if spec.hasMemory {
-                w.object("memory") { w in CAdvisorV1Stats.writeMemory(s.memory, s.memoryPressure, s.memoryEvents, &w) }
+                w.object("memory") { w in CAdvisorV1Stats.writeMemory(s, &w) }
             }
             if spec.hasHugetlb && !s.hugetlb.isEmpty { CAdvisorV1Stats.writeHugetlb(s.hugetlb, &w) }
             if CAdvisorV1Info.hasNetwork(snapshot) {
-                w.object("network") { w in CAdvisorV1Stats.writeNetwork(s.network, s.connections, flattened: false, &w) }
+                w.object("network") { w in CAdvisorV1Stats.writeNetwork(s, flattened: false, &w) }
             }
             CAdvisorV1Stats.writeProcesses(s, &w)
             if s.filesystems.count == 1, let fs = s.filesystems.first {
@@ -111,10 +111,10 @@ public enum CAdvisorV2Stats {
         for s in root.samples {
             w.beginObject()
             w.field("timestamp", GoTime.rfc3339Nano(nanosSinceEpoch: s.timestampNanos))
-            w.object("cpu") { w in CAdvisorV1Stats.writeCPU(s.cpu, s.cpuPressure, &w) }
+            w.object("cpu") { w in CAdvisorV1Stats.writeCPU(s, &w) }
             writeCPUInst(last, s, &w)
-            w.object("memory") { w in CAdvisorV1Stats.writeMemory(s.memory, s.memoryPressure, s.memoryEvents, &w) }
-            w.object("network") { w in CAdvisorV1Stats.writeNetwork(s.network, s.connections, flattened: false, &w) }
+            w.object("memory") { w in CAdvisorV1Stats.writeMemory(s, &w) }
+            w.object("network") { w in CAdvisorV1Stats.writeNetwork(s, flattened: false, &w) }
             w.array("filesystem", s.filesystems) { w, fs in
                 func io(_ i: Int) -> UInt64 { i < fs.io.count ? fs.io[i] : 0 }
                 w.beginObject()

@@ -210,13 +210,19 @@ public struct ContainerSample: Sendable, Equatable {
         var processes: ProcessStats?
         var connections: ConnectionStats?
         var filesystems: [FilesystemStats] = []
+        var schedstat = CPUSchedstat()
+        var numa = NumaMemory()
+        var referencedBytes: UInt64 = 0
+        var memoryMigrate: UInt64 = 0
         var errors: [SampleFileError] = []
 
         static func == (a: Parts, b: Parts) -> Bool {
             a.cpuPressure == b.cpuPressure && a.memoryPressure == b.memoryPressure && a.memoryEvents == b.memoryEvents
                 && a.memoryStat.elementsEqual(b.memoryStat, by: { $0 == $1 }) && a.diskIO == b.diskIO
                 && a.hugetlb == b.hugetlb && a.network == b.network && a.processes == b.processes
-                && a.connections == b.connections && a.filesystems == b.filesystems && a.errors == b.errors
+                && a.connections == b.connections && a.filesystems == b.filesystems && a.schedstat == b.schedstat
+                && a.numa == b.numa && a.referencedBytes == b.referencedBytes && a.memoryMigrate == b.memoryMigrate
+                && a.errors == b.errors
         }
     }
     @Indirect var parts = Parts()
@@ -274,6 +280,26 @@ public struct ContainerSample: Sendable, Equatable {
         get { parts.filesystems }
         set { parts.filesystems = newValue }
     }
+    /// Run and wait time of the container's threads (`sched` kind).
+    public var schedstat: CPUSchedstat {
+        get { parts.schedstat }
+        set { parts.schedstat = newValue }
+    }
+    /// Pages per NUMA node from memory.numa_stat (`memory_numa` kind; cgroup v1).
+    public var numa: NumaMemory {
+        get { parts.numa }
+        set { parts.numa = newValue }
+    }
+    /// Bytes of the container's processes marked referenced (`referenced_memory` kind).
+    public var referencedBytes: UInt64 {
+        get { parts.referencedBytes }
+        set { parts.referencedBytes = newValue }
+    }
+    /// cpuset.memory_migrate (`cpuset` kind; cgroup v1).
+    public var memoryMigrate: UInt64 {
+        get { parts.memoryMigrate }
+        set { parts.memoryMigrate = newValue }
+    }
     /// Files that failed; empty when the whole sample is good.
     public var errors: [SampleFileError] {
         get { parts.errors }
@@ -282,6 +308,17 @@ public struct ContainerSample: Sendable, Equatable {
 
     /// The out-of-line storage (tests look at sharing through it).
     var partsStorage: Indirect<Parts> { _parts }
+
+    /// Takes the parts read from /proc (network, connections, processes, filesystems, scheduler and
+    /// referenced-memory figures) from `other`: an on-demand sample reads only cgroup files.
+    public mutating func carryProcfsParts(from other: ContainerSample) {
+        network = other.network
+        connections = other.connections
+        processes = other.processes
+        filesystems = other.filesystems
+        schedstat = other.schedstat
+        referencedBytes = other.referencedBytes
+    }
 
     /// cAdvisor's StatsEq: equal in everything but the timestamp.
     public func sameStats(as other: ContainerSample) -> Bool {
@@ -358,23 +395,98 @@ public struct UDPStats: Sendable, Equatable {
     public init() {}
 }
 
+/// The namespace-wide TCP counters of /proc/<pid>/net/snmp (`Tcp:`) and net/netstat (`TcpExt:`),
+/// under cAdvisor's TcpAdvancedStat field names (Go names on the wire, lower-cased as metric labels).
+public struct TCPAdvancedStats: Sendable, Equatable {
+    /// cAdvisor's fields in its struct order; each is the kernel key of the same name.
+    public static let fields = [
+        "RtoAlgorithm", "RtoMin", "RtoMax", "MaxConn", "ActiveOpens", "PassiveOpens", "AttemptFails", "EstabResets",
+        "CurrEstab", "InSegs", "OutSegs", "RetransSegs", "InErrs", "OutRsts", "InCsumErrors", "EmbryonicRsts",
+        "SyncookiesSent", "SyncookiesRecv", "SyncookiesFailed", "PruneCalled", "RcvPruned", "OfoPruned",
+        "OutOfWindowIcmps", "LockDroppedIcmps", "TW", "TWRecycled", "TWKilled", "TCPTimeWaitOverflow", "TCPTimeouts",
+        "TCPSpuriousRTOs", "TCPLossProbes", "TCPLossProbeRecovery", "TCPRenoRecoveryFail", "TCPSackRecoveryFail",
+        "TCPRenoFailures", "TCPSackFailures", "TCPLossFailures", "DelayedACKs", "DelayedACKLocked", "DelayedACKLost",
+        "ListenOverflows", "ListenDrops", "TCPHPHits", "TCPPureAcks", "TCPHPAcks", "TCPRenoRecovery",
+        "TCPSackRecovery", "TCPSACKReneging", "TCPFACKReorder", "TCPSACKReorder", "TCPRenoReorder", "TCPTSReorder",
+        "TCPFullUndo", "TCPPartialUndo", "TCPDSACKUndo", "TCPLossUndo", "TCPFastRetrans", "TCPSlowStartRetrans",
+        "TCPLostRetransmit", "TCPRetransFail", "TCPRcvCollapsed", "TCPDSACKOldSent", "TCPDSACKOfoSent", "TCPDSACKRecv",
+        "TCPDSACKOfoRecv", "TCPAbortOnData", "TCPAbortOnClose", "TCPAbortOnMemory", "TCPAbortOnTimeout",
+        "TCPAbortOnLinger", "TCPAbortFailed", "TCPMemoryPressures", "TCPMemoryPressuresChrono", "TCPSACKDiscard",
+        "TCPDSACKIgnoredOld", "TCPDSACKIgnoredNoUndo", "TCPMD5NotFound", "TCPMD5Unexpected", "TCPMD5Failure",
+        "TCPSackShifted", "TCPSackMerged", "TCPSackShiftFallback", "TCPBacklogDrop", "PFMemallocDrop", "TCPMinTTLDrop",
+        "TCPDeferAcceptDrop", "IPReversePathFilter", "TCPReqQFullDoCookies", "TCPReqQFullDrop", "TCPFastOpenActive",
+        "TCPFastOpenActiveFail", "TCPFastOpenPassive", "TCPFastOpenPassiveFail", "TCPFastOpenListenOverflow",
+        "TCPFastOpenCookieReqd", "TCPSynRetrans", "TCPOrigDataSent", "PAWSActive", "PAWSEstab",
+    ]
+    /// The one signed field (-1: no limit).
+    public static let maxConnIndex = 3
+    static let index: [String: Int] = Dictionary(uniqueKeysWithValues: fields.enumerated().map { ($1, $0) })
+
+    /// Values in `fields` order (MaxConn as its two's-complement bit pattern).
+    public var values = [UInt64](repeating: 0, count: fields.count)
+    public init() {}
+
+    /// A field's value as cAdvisor exports it (MaxConn signed).
+    public func value(at i: Int) -> Double {
+        i == Self.maxConnIndex ? Double(Int64(bitPattern: values[i])) : Double(values[i])
+    }
+}
+
 /// TCP and UDP counts of a container's network namespace.
 public final class ConnectionStats: Sendable, Equatable {
     public let tcp: TCPStats
     public let tcp6: TCPStats
     public let udp: UDPStats
     public let udp6: UDPStats
+    /// The namespace's TCP counters (`advtcp` kind); nil when not collected.
+    public let advanced: TCPAdvancedStats?
 
-    public init(tcp: TCPStats, tcp6: TCPStats, udp: UDPStats, udp6: UDPStats) {
+    public init(tcp: TCPStats, tcp6: TCPStats, udp: UDPStats, udp6: UDPStats, advanced: TCPAdvancedStats? = nil) {
         self.tcp = tcp
         self.tcp6 = tcp6
         self.udp = udp
         self.udp6 = udp6
+        self.advanced = advanced
     }
 
     public static func == (a: ConnectionStats, b: ConnectionStats) -> Bool {
-        a.tcp == b.tcp && a.tcp6 == b.tcp6 && a.udp == b.udp && a.udp6 == b.udp6
+        a.tcp == b.tcp && a.tcp6 == b.tcp6 && a.udp == b.udp && a.udp6 == b.udp6 && a.advanced == b.advanced
     }
+}
+
+/// Scheduler statistics of a container's threads from /proc/<tid>/schedstat, nanoseconds (cAdvisor's
+/// CpuSchedstat). Threads that exited keep counting, so the totals never go down.
+public struct CPUSchedstat: Sendable, Equatable {
+    public var runTime: UInt64 = 0
+    public var runqueueTime: UInt64 = 0
+    public var runPeriods: UInt64 = 0
+    public init() {}
+
+    static func + (a: CPUSchedstat, b: CPUSchedstat) -> CPUSchedstat {
+        var s = a
+        s.runTime &+= b.runTime
+        s.runqueueTime &+= b.runqueueTime
+        s.runPeriods &+= b.runPeriods
+        return s
+    }
+}
+
+/// Pages per NUMA node of one scope, by type (memory.numa_stat's `file`, `anon`, `unevictable`), each
+/// indexed by node number.
+public struct NumaPages: Sendable, Equatable {
+    public var file: [UInt64] = []
+    public var anon: [UInt64] = []
+    public var unevictable: [UInt64] = []
+    public init() {}
+    /// cAdvisor's type names with their per-node pages.
+    public var byType: [(type: String, pages: [UInt64])] { [("file", file), ("anon", anon), ("unevictable", unevictable)] }
+}
+
+/// memory.numa_stat: the cgroup's own pages (`container_data`) and with its descendants (`hierarchical_data`).
+public struct NumaMemory: Sendable, Equatable {
+    public var container = NumaPages()
+    public var hierarchical = NumaPages()
+    public init() {}
 }
 
 /// One filesystem's usage (statfs) and I/O (/proc/diskstats), as cAdvisor's FsStats.

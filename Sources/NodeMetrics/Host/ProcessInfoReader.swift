@@ -86,13 +86,14 @@ public struct ContainerProcfs {
         return stats
     }
 
-    /// TCP/UDP counts of the namespace of `pid`, for the kinds asked for.
-    public func connections(pid: Int32, tcp: Bool, udp: Bool) -> ConnectionStats {
+    /// TCP/UDP counts and the advanced TCP counters of the namespace of `pid`, for the kinds asked for.
+    public func connections(pid: Int32, tcp: Bool, udp: Bool, advanced: Bool = false) -> ConnectionStats {
         func read(_ file: String) -> String { HostFiles.read(paths.path("/proc/\(pid)/net/\(file)")) ?? "" }
         return ConnectionStats(tcp: tcp ? Self.tcpStats(read("tcp")) : TCPStats(),
                                tcp6: tcp ? Self.tcpStats(read("tcp6")) : TCPStats(),
                                udp: udp ? Self.udpStats(read("udp")) : UDPStats(),
-                               udp6: udp ? Self.udpStats(read("udp6")) : UDPStats())
+                               udp6: udp ? Self.udpStats(read("udp6")) : UDPStats(),
+                               advanced: advanced ? tcpAdvanced(pid: pid) : nil)
     }
 
     /// Usage of the host's block filesystems (statvfs) with their disk I/O counters.

@@ -52,6 +52,10 @@ public final class ContainerManager: @unchecked Sendable {
     private var hostNetworkNamespace: String?
     /// Where a cgroup's cgroup.procs is read (pids, else memory, else the first hierarchy).
     private let procsRoot: String?
+    /// `sched`: per container, thread figures seen so far (exited threads keep counting).
+    private var schedstats: [String: SchedstatAccumulator] = [:]
+    /// `referenced_memory`: per container, samples taken (clear_refs every -referenced_reset_interval).
+    private var referencedCycles: [String: Int] = [:]
 
     public init(configuration: ManagerConfiguration, logger: Logger = Logger(label: "node-metrics.manager")) throws {
         self.configuration = configuration
@@ -116,10 +120,8 @@ public final class ContainerManager: @unchecked Sendable {
             guard Clocks.wallNanos() - latest.timestampNanos > limit,
                   let handle = try? CgroupHandle(hierarchy: hierarchy, name: name, keepDescriptors: false),
                   var s = try? handle.sample(using: scratch) else { continue }
-            s.network = latest.network
-            s.connections = latest.connections
-            s.processes = latest.processes
-            s.filesystems = latest.filesystems
+            s.carryProcfsParts(from: latest)
+            addOptInCgroupStats(name, to: &s)
             store.append(name, sample: s)
         }
     }
@@ -222,6 +224,8 @@ public final class ContainerManager: @unchecked Sendable {
         queue.remove(name)
         firstPID[name] = nil
         specTimes[name] = nil
+        schedstats[name] = nil
+        referencedCycles[name] = nil
         store.remove(name)
         events.add(ContainerEvent(containerName: name, timestampNanos: Int64(Date().timeIntervalSince1970 * 1e9),
                                   type: .containerDeletion))
@@ -253,6 +257,7 @@ public final class ContainerManager: @unchecked Sendable {
             return
         }
         addProcfsStats(name, to: &s)
+        addOptInCgroupStats(name, to: &s)
         if let t = specTimes[name], now - t.added < 10_000_000_000 || now - t.read > 60_000_000_000,
            let spec = try? handle.spec(using: scratch) {
             store.updateSpec(name, spec: spec)
@@ -266,12 +271,15 @@ public final class ContainerManager: @unchecked Sendable {
     private func addProcfsStats(_ name: String, to s: inout ContainerSample) {
         let kinds = configuration.metricKinds
         let wantsNetwork = kinds.contains(.network), wantsTCP = kinds.contains(.tcp), wantsUDP = kinds.contains(.udp)
-        let wantsProcesses = kinds.contains(.process)
-        guard wantsNetwork || wantsTCP || wantsUDP || wantsProcesses || (name == "/" && kinds.contains(.disk)) else { return }
+        let wantsProcesses = kinds.contains(.process), wantsAdvancedTCP = kinds.contains(.advtcp)
+        let wantsSched = kinds.contains(.sched), wantsReferenced = kinds.contains(.referencedMemory)
+        let wantsConnections = wantsTCP || wantsUDP || wantsAdvancedTCP
+        guard wantsNetwork || wantsConnections || wantsProcesses || wantsSched || wantsReferenced
+                || (name == "/" && kinds.contains(.disk)) else { return }
         var pids: [Int32]?
         func cgroupPIDs() -> [Int32] {
             if let pids { return pids }
-            let list = procsRoot.map { containerProcfs.pids(cgroupDirectory: name == "/" ? $0 : $0 + name) } ?? []
+            let list = procsRoot.map { containerProcfs.pids(cgroupDirectory: cgroupDirectory($0, name)) } ?? []
             pids = list
             return list
         }
@@ -279,7 +287,7 @@ public final class ContainerManager: @unchecked Sendable {
         var netPID: Int32?
         if name == "/" {
             netPID = 1
-        } else if wantsNetwork || wantsTCP || wantsUDP {
+        } else if wantsNetwork || wantsConnections {
             let now = Clocks.monotonicNanos()
             if let known = firstPID[name], now - known.checked < namespaceRecheck {
                 netPID = known.own ? known.pid : nil
@@ -307,14 +315,44 @@ public final class ContainerManager: @unchecked Sendable {
                     firstPID[name] = nil // the process left: find another next time
                 }
             }
-            if wantsTCP || wantsUDP { s.connections = containerProcfs.connections(pid: pid, tcp: wantsTCP, udp: wantsUDP) }
+            if wantsConnections {
+                s.connections = containerProcfs.connections(pid: pid, tcp: wantsTCP, udp: wantsUDP, advanced: wantsAdvancedTCP)
+            }
         }
         if wantsProcesses { s.processes = containerProcfs.processStats(pids: cgroupPIDs()) }
+        if wantsSched, let root = procsRoot {
+            let threads = containerProcfs.threadIDs(cgroupDirectory: cgroupDirectory(root, name),
+                                                    file: layout.mode == .v2 ? "cgroup.threads" : "tasks")
+            s.schedstat = schedstats[name, default: SchedstatAccumulator()].update(containerProcfs.schedstats(threads: threads))
+        }
+        if wantsReferenced {
+            let list = cgroupPIDs()
+            s.referencedBytes = containerProcfs.referencedBytes(pids: list)
+            let cycle = referencedCycles[name, default: 0] + 1
+            referencedCycles[name] = cycle
+            let every = configuration.referencedResetInterval
+            if every > 0 && cycle % every == 0 { containerProcfs.clearReferences(pids: list) }
+        }
         if name == "/" && kinds.contains(.disk) {
             let mounted = shared.withLock { $0.machineInfo.filesystems }
             s.filesystems = containerProcfs.filesystems(mounted, disks: (try? procfs?.diskStats()) ?? [])
         }
     }
+
+    /// `memory_numa` and `cpuset`: cgroup v1 files the C core does not read (both kinds are off by default).
+    private func addOptInCgroupStats(_ name: String, to s: inout ContainerSample) {
+        let kinds = configuration.metricKinds
+        if kinds.contains(.memoryNuma), let root = layout.mountPoints[.memory], layout.mode != .v2,
+           let text = HostFiles.read(cgroupDirectory(root, name) + "/memory.numa_stat") {
+            s.numa = ContainerProcfs.numaStat(text)
+        }
+        if kinds.contains(.cpuset), let root = layout.mountPoints[.cpuset], layout.mode != .v2,
+           let line = HostFiles.firstLine(cgroupDirectory(root, name) + "/cpuset.memory_migrate") {
+            s.memoryMigrate = UInt64(line) ?? 0
+        }
+    }
+
+    private func cgroupDirectory(_ root: String, _ name: String) -> String { name == "/" ? root : root + name }
 
     private func refreshMachineInfo() {
         let info = MachineInfo.read(paths: configuration.paths)

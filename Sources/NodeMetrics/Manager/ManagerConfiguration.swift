@@ -20,6 +20,9 @@ public struct ManagerConfiguration: Sendable {
     public var kmsgPath: String? = "/dev/kmsg"
     /// Where the container runtimes listen (`-docker`, `-containerd`, `-podman`, `-crio`).
     public var runtimeEndpoints = RuntimeEndpoints()
+    /// referenced_reset_interval: every this many samples a container's referenced bits are cleared
+    /// (writes to /proc/<pid>/clear_refs); 0 never clears.
+    public var referencedResetInterval = 0
     /// Descriptors handles may keep open; from RLIMIT_NOFILE when nil.
     public var descriptorBudget: DescriptorBudget?
 

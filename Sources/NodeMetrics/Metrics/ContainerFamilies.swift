@@ -55,8 +55,7 @@ let perCPULabels: [String] = (0..<1024).map { $0 < 10 ? "cpu0\($0)" : "cpu\($0)"
 
 extension ContainerFamily {
     /// Every container family cAdvisor's collector has (HEAD), sorted by name. Families of kinds
-    /// this agent does not collect (perf_event, resctrl, referenced_memory, memory_numa, advtcp,
-    /// cpuset's memory_migrate, app) are left out rather than exported as zeros.
+    /// this agent does not collect (perf_event, resctrl, app) are left out rather than exported as zeros.
     static let all: [ContainerFamily] = {
         var f: [ContainerFamily] = []
         let quotaSet: @Sendable (CgroupSpec) -> Bool = { $0.cpuQuota != 0 }
@@ -115,6 +114,37 @@ extension ContainerFamily {
         })
         f.append(.init("container_cpu_user_seconds_total", .counter, .cpu, "Cumulative user cpu time consumed in seconds.") { c, s in
             s.add(seconds(nanos: c.sample.cpu.usage.user))
+        })
+
+        // sched
+        f.append(.init("container_cpu_schedstat_run_periods_total", .counter, .sched,
+                       "Number of times processes of the cgroup have run on the cpu") { c, s in
+            s.add(Double(c.sample.schedstat.runPeriods))
+        })
+        f.append(.init("container_cpu_schedstat_run_seconds_total", .counter, .sched,
+                       "Time duration the processes of the container have run on the CPU.") { c, s in
+            s.add(seconds(nanos: c.sample.schedstat.runTime))
+        })
+        f.append(.init("container_cpu_schedstat_runqueue_seconds_total", .counter, .sched,
+                       "Time duration processes of the container have been waiting on a runqueue.") { c, s in
+            s.add(seconds(nanos: c.sample.schedstat.runqueueTime))
+        })
+
+        // memory_numa, referenced_memory, cpuset
+        f.append(.init("container_memory_numa_pages", .gauge, .memoryNuma, "Number of used pages per NUMA node",
+                       labels: ["type", "scope", "node"]) { c, s in
+            for (scope, pages) in [("container", c.sample.numa.container), ("hierarchy", c.sample.numa.hierarchical)] {
+                for (type, perNode) in pages.byType {
+                    for (node, v) in perNode.enumerated() { s.add(Double(v), type, scope, String(node)) }
+                }
+            }
+        })
+        f.append(.init("container_referenced_bytes", .gauge, .referencedMemory,
+                       "Container referenced bytes during last measurements cycle") { c, s in
+            s.add(Double(c.sample.referencedBytes))
+        })
+        f.append(.init("container_memory_migrate", .gauge, .cpuset, "Memory migrate status.") { c, s in
+            s.add(Double(c.sample.memoryMigrate))
         })
 
         // memory
@@ -320,6 +350,14 @@ extension ContainerFamily {
                 s.add(Double(u.txQueued), "txqueued")
             })
         }
+
+        // advtcp: cAdvisor's TcpAdvancedStat fields, lower-cased (a gauge despite the name)
+        let advancedStates = TCPAdvancedStats.fields.map { $0.lowercased() }
+        f.append(.init("container_network_advance_tcp_stats_total", .gauge, .advtcp,
+                       "advance tcp connections statistic for container", labels: ["tcp_state"]) { c, s in
+            let a = c.sample.connections?.advanced ?? TCPAdvancedStats()
+            for (i, state) in advancedStates.enumerated() { s.add(a.value(at: i), state) }
+        })
 
         // process
         f.append(.init("container_file_descriptors", .gauge, .process, "Number of open file descriptors for the container.") { c, s in
