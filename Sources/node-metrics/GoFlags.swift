@@ -21,7 +21,11 @@ enum GoFlags {
             }
             let body = String(arg.drop { $0 == "-" })
             let name = String(body.prefix { $0 != "=" })
-            out.append(booleans.contains(name) && !body.contains("=") ? "--\(name)=true" : "--\(body)")
+            if body.hasSuffix("=") && body.count == name.count + 1 {
+                out += ["--\(name)", ""] // Go's `-docker=`: an empty value (ArgumentParser wants it separate)
+            } else {
+                out.append(booleans.contains(name) && !body.contains("=") ? "--\(name)=true" : "--\(body)")
+            }
         }
         return out
     }

@@ -2,7 +2,12 @@ import Foundation
 import Testing
 @testable import NodeMetrics
 
+/// Tests that start real runtime daemons run one after another: dockerd would adopt a standalone
+/// containerd on the default socket, and stopping one daemon must not pull the other's rug.
+@Suite(.serialized) struct RuntimeDaemons {}
+
 /// A real dockerd (scripts/runtimes/docker-start.sh) and the real agent.
+extension RuntimeDaemons {
 @Suite(.serialized) struct DockerTests {
     let state = "/tmp/node-metrics-docker-test-\(getpid())"
 
@@ -99,4 +104,5 @@ import Testing
         agent.child.stop()
         #expect(agent.child.log.contains("connected to Docker"))
     }
+}
 }

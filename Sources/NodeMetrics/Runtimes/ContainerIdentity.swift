@@ -51,6 +51,21 @@ public struct ContainerIdentity: Sendable, Equatable {
         return nil
     }
 
+    /// The pod-level cgroup above a container of a kubepods path (`/kubepods/burstable/pod<uid>` for
+    /// `/kubepods/burstable/pod<uid>/<id>`); nil outside kubepods.
+    public static func podCgroup(of name: String) -> String? {
+        guard pod(of: name) != nil else { return nil }
+        var parts = name.split(separator: "/", omittingEmptySubsequences: true)
+        while let last = parts.last {
+            let unit = unescape(last)
+            if (unit.hasPrefix("pod") && !unit.hasSuffix(".slice")) || (unit.hasSuffix(".slice") && unit.contains("-pod")) {
+                return "/" + parts.joined(separator: "/")
+            }
+            parts.removeLast()
+        }
+        return nil
+    }
+
     /// The identity of a container cgroup, or nil for anything else (slices, pods, conmon scopes, raw cgroups).
     public static func parse(_ name: String) -> ContainerIdentity? {
         let parts = name.split(separator: "/")

@@ -60,11 +60,7 @@ public struct DockerClient: Sendable {
         m.aliases = name.isEmpty ? [c.Id] : [name, c.Id]
         m.image = c.Config?.Image ?? ""
         m.labels = c.Config?.Labels ?? [:]
-        for entry in c.Config?.Env ?? [] {
-            guard let eq = entry.firstIndex(of: "=") else { continue }
-            let key = String(entry[..<eq])
-            if envWhitelist.contains(where: { !$0.isEmpty && key.hasPrefix($0) }) { m.env[key] = String(entry[entry.index(after: eq)...]) }
-        }
+        m.env = ContainerMetadata.whitelistedEnvironment(c.Config?.Env ?? [], prefixes: envWhitelist)
         switch c.State?.Health?.Status {
         case "healthy": m.health = 1
         case "unhealthy", "starting": m.health = 0

@@ -14,6 +14,8 @@ public final class RuntimeMetadata: Sendable {
     public let store: ContainerStore
     public let docker: DockerClient?
     public let podman: DockerClient?
+    public let containerd: ContainerdClient?
+    public let crio: CRIOClient?
     public let envWhitelist: [String]
     private let logger: Logger
 
@@ -31,6 +33,8 @@ public final class RuntimeMetadata: Sendable {
         self.store = store
         docker = endpoints.docker.isEmpty ? nil : DockerClient(socketPath: endpoints.docker, runtime: "docker")
         podman = endpoints.podman.isEmpty ? nil : DockerClient(socketPath: endpoints.podman, runtime: "podman")
+        containerd = endpoints.containerd.isEmpty ? nil : ContainerdClient(socketPath: endpoints.containerd)
+        crio = endpoints.crio.isEmpty ? nil : CRIOClient(socketPath: endpoints.crio)
         self.envWhitelist = envWhitelist
         self.logger = logger
     }
@@ -79,14 +83,11 @@ public final class RuntimeMetadata: Sendable {
         }
     }
 
-    /// The clients to ask for a cgroup, in order.
-    private func clients(for identity: ContainerIdentity) -> [DockerClient] {
-        switch identity.runtime {
-        case .docker: return docker.map { [$0] } ?? []
-        case .podman: return podman.map { [$0] } ?? []
-        case nil: return [docker, podman].compactMap { $0 }
-        case .containerd, .crio: return []
-        }
+    /// The clients to ask for a cgroup, in order (a cgroupfs kubepods leaf names no runtime: any CRI one).
+    private func clients(for identity: ContainerIdentity) -> [any RuntimeClient] {
+        let all: [(ContainerIdentity.Runtime, (any RuntimeClient)?)] = [(.containerd, containerd), (.crio, crio),
+                                                                       (.docker, docker), (.podman, podman)]
+        return all.compactMap { runtime, client in identity.runtime == nil || identity.runtime == runtime ? client : nil }
     }
 
     private func resolve(_ name: String) {
@@ -96,11 +97,17 @@ public final class RuntimeMetadata: Sendable {
             do {
                 guard var m = try client.metadata(id: identity.id, envWhitelist: envWhitelist) else { continue }
                 if let uid = identity.podUID, m.podUID.isEmpty { m.podUID = uid }
+                if m.runtime == "containerd" { m.aliases.append(name) } // cAdvisor's [id, cgroup name]
                 store.updateMetadata(name, m)
+                // The pod's own cgroup carries the pod's identity (it has no runtime of its own).
+                if !m.podName.isEmpty, let pod = ContainerIdentity.podCgroup(of: name), store.contains(pod),
+                   store.metadata(pod)?.podName != m.podName {
+                    store.updateMetadata(pod, m.podIdentity)
+                }
                 state.withLock { _ = $0.retry.removeValue(forKey: name) }
                 return
             } catch {
-                failure = error.description
+                failure = "\(error)"
             }
         }
         guard let failure else { return } // no runtime knows it: a raw cgroup after all
@@ -148,6 +155,15 @@ public final class RuntimeMetadata: Sendable {
         }
     }
 }
+
+/// A runtime's API as the resolver uses it: the metadata of one container id, nil when the runtime
+/// does not know it; an error when the runtime cannot be asked.
+protocol RuntimeClient: Sendable {
+    func metadata(id: String, envWhitelist: [String]) throws -> ContainerMetadata?
+}
+
+extension DockerClient: RuntimeClient {}
+extension ContainerdClient: RuntimeClient {}
 
 /// A counting semaphore with a timed wait (pthread), so the agent needs no Dispatch.
 final class Semaphore: @unchecked Sendable {

@@ -33,11 +33,37 @@ public struct ContainerMetadata: Sendable, Equatable {
     public static let podUIDLabel = "io.kubernetes.pod.uid"
     public static let containerNameLabel = "io.kubernetes.container.name"
 
-    /// Fills the Kubernetes identity from the CRI labels where they are present.
+    /// `KEY=value` entries whose key starts with one of `prefixes` (cAdvisor's `-env_metadata_whitelist`).
+    public static func whitelistedEnvironment(_ entries: [String], prefixes: [String]) -> [String: String] {
+        var env: [String: String] = [:]
+        for entry in entries {
+            guard let eq = entry.firstIndex(of: "=") else { continue }
+            let key = String(entry[..<eq])
+            if prefixes.contains(where: { !$0.isEmpty && key.hasPrefix($0) }) { env[key] = String(entry[entry.index(after: eq)...]) }
+        }
+        return env
+    }
+
+    /// Fills the Kubernetes identity from the CRI labels where they are present. A pod's sandbox
+    /// (containerd's `io.cri-containerd.kind=sandbox`, dockershim's `io.kubernetes.docker.type=podsandbox`)
+    /// is named POD, as the kubelet names it.
     public mutating func deriveKubernetesIdentity() {
         if let v = labels[Self.podNameLabel] { podName = v }
         if let v = labels[Self.podNamespaceLabel] { podNamespace = v }
         if let v = labels[Self.podUIDLabel] { podUID = v }
         if let v = labels[Self.containerNameLabel] { containerName = v }
+        if labels["io.cri-containerd.kind"] == "sandbox" || labels["io.kubernetes.docker.type"] == "podsandbox" {
+            containerName = "POD"
+        }
+    }
+
+    /// The identity a pod-level cgroup (`pod<uid>`) carries: its pod's name, namespace and uid, taken
+    /// from one of its containers.
+    public var podIdentity: ContainerMetadata {
+        var m = ContainerMetadata()
+        m.podName = podName
+        m.podNamespace = podNamespace
+        m.podUID = podUID
+        return m
     }
 }

@@ -1,0 +1,130 @@
+import FoundationEssentials
+import GRPCCore
+import GRPCNIOTransportHTTP2Posix
+import Synchronization
+
+/// containerd's gRPC API over its unix socket (`-containerd`): what cAdvisor's containerd handler asks —
+/// a container's labels (the CRI labels carry the Kubernetes identity), image, environment (from the
+/// OCI spec) and its task's pid — in every namespace but `moby`, Docker's own, whose containers the
+/// Docker integration already names. The messages are the subset in Protos/containerd.
+public struct ContainerdClient: Sendable {
+    public let socketPath: String
+    public let timeout: Duration
+
+    /// The namespace Docker's containerd uses: skipped, so nothing is counted twice.
+    public static let dockerNamespace = "moby"
+
+    public init(socketPath: String, timeout: Duration = .seconds(5)) {
+        self.socketPath = socketPath
+        self.timeout = timeout
+    }
+
+    /// A failed call: the socket cannot be reached, or containerd answered with an error.
+    public struct Failure: Error, CustomStringConvertible {
+        public var description: String
+    }
+
+    /// Runs `body` with a connected client; one connection per batch of calls (metadata is asked
+    /// once per new container, so there is no connection worth keeping between batches).
+    func withClient<T: Sendable>(_ body: @Sendable @escaping (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T) throws(Failure) -> T {
+        let path = socketPath
+        let result = Mutex<Result<T, any Error>?>(nil)
+        let done = Semaphore()
+        Task {
+            do {
+                let transport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: path, authority: "localhost"),
+                                                               transportSecurity: .plaintext)
+                let value = try await withGRPCClient(transport: transport) { client in try await body(client) }
+                result.withLock { $0 = .success(value) }
+            } catch {
+                result.withLock { $0 = .failure(error) }
+            }
+            done.signal()
+        }
+        // The call options carry the deadline; this wait only guards against a transport that never returns.
+        let ms = Int(timeout.components.seconds) * 1000 + Int(timeout.components.attoseconds / 1_000_000_000_000_000)
+        guard done.wait(timeoutMs: ms * 2 + 1000) else { throw Failure(description: "containerd at \(path): no answer") }
+        switch result.withLock({ $0 }) {
+        case .success(let v): return v
+        case .failure(let error as RPCError): throw Failure(description: "containerd at \(path): \(error.code): \(error.message)")
+        case .failure(let error): throw Failure(description: "containerd at \(path): \(error)")
+        case nil: throw Failure(description: "containerd at \(path): no answer")
+        }
+    }
+
+    var callOptions: CallOptions {
+        var options = CallOptions.defaults
+        options.timeout = timeout
+        return options
+    }
+
+    static func namespaceMetadata(_ namespace: String) -> Metadata {
+        var m = Metadata()
+        m.addString(namespace, forKey: "containerd-namespace")
+        return m
+    }
+
+    /// containerd's namespaces (`moby` left out).
+    public func namespaces() throws(Failure) -> [String] {
+        let options = callOptions
+        return try withClient { client in
+            let api = Containerd_Services_Namespaces_V1_Namespaces.Client(wrapping: client)
+            let response = try await api.list(Containerd_Services_Namespaces_V1_ListNamespacesRequest(), options: options)
+            return response.namespaces.map(\.name).filter { $0 != Self.dockerNamespace }
+        }
+    }
+
+    /// The metadata of container `id`, looked for in each namespace; nil when no namespace has it.
+    public func metadata(id: String, envWhitelist: [String]) throws(Failure) -> ContainerMetadata? {
+        let options = callOptions
+        let namespaces = try namespaces()
+        return try withClient { client in
+            let containers = Containerd_Services_Containers_V1_Containers.Client(wrapping: client)
+            let tasks = Containerd_Services_Tasks_V1_Tasks.Client(wrapping: client)
+            for namespace in namespaces {
+                let headers = Self.namespaceMetadata(namespace)
+                var request = Containerd_Services_Containers_V1_GetContainerRequest()
+                request.id = id
+                let container: Containerd_Services_Containers_V1_Container
+                do {
+                    container = try await containers.get(request, metadata: headers, options: options).container
+                } catch let error as RPCError where error.code == .notFound {
+                    continue
+                }
+                var taskRequest = Containerd_Services_Tasks_V1_GetRequest()
+                taskRequest.containerID = id
+                // No task (created, not started) is not an error: the pid stays unknown.
+                let pid = (try? await tasks.get(taskRequest, metadata: headers, options: options))?.process.pid ?? 0
+                return Self.metadata(container, namespace: namespace, pid: pid, envWhitelist: envWhitelist)
+            }
+            return nil
+        }
+    }
+
+    /// The OCI spec's part that matters here.
+    struct OCISpec: Decodable {
+        struct Process: Decodable { var env: [String]? }
+        var process: Process?
+    }
+
+    /// cAdvisor's containerd reference: aliases `[id, cgroup name]` (the cgroup name is added by the
+    /// caller, which knows it), namespace "containerd", labels, image, whitelisted environment.
+    static func metadata(_ c: Containerd_Services_Containers_V1_Container, namespace: String, pid: UInt32,
+                         envWhitelist: [String]) -> ContainerMetadata {
+        var m = ContainerMetadata()
+        m.runtime = "containerd"
+        m.namespace = "containerd"
+        m.aliases = [c.id]
+        m.image = c.image
+        m.labels = c.labels
+        m.pid = Int32(bitPattern: pid)
+        if c.hasCreatedAt {
+            m.createdNanos = c.createdAt.seconds * 1_000_000_000 + Int64(c.createdAt.nanos)
+        }
+        if c.hasSpec, let spec = try? JSONDecoder().decode(OCISpec.self, from: c.spec.value) {
+            m.env = ContainerMetadata.whitelistedEnvironment(spec.process?.env ?? [], prefixes: envWhitelist)
+        }
+        m.deriveKubernetesIdentity()
+        return m
+    }
+}
