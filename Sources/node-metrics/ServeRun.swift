@@ -22,6 +22,9 @@ extension Serve {
         let manager = try ContainerManager(configuration: managerConfiguration(), logger: logger)
         let runtimes = RuntimeMetadata(store: manager.store, endpoints: manager.configuration.runtimeEndpoints,
                                        envWhitelist: envMetadataWhitelist.split(separator: ",").map { $0.trimmed },
+                                       layerUsage: manager.configuration.metricKinds.contains(.disk)
+                                           ? LayerUsage(store: manager.store, paths: manager.configuration.paths,
+                                                        machineInfo: { manager.machineInfo }, logger: logger) : nil,
                                        logger: logger)
         manager.observeAdditions { runtimes.containerAdded($0) }
         let exporter = PrometheusExporter(manager: manager, configuration: try metricsConfiguration(), runtimes: runtimes)

@@ -45,7 +45,7 @@ extension RuntimeDaemons {
         let name = "nm-test-\(getpid())"
         let id = try docker(["run", "-d", "--name", name, "--network", "none", "--label", "app=demo", "--label", "tier=web",
                              "-e", "FOO=bar", "-e", "SECRET=hidden", "--memory", "64m", "--cpus", "0.5",
-                             "local/busybox:1", "sh", "-c", "while :; do :; done"])
+                             "local/busybox:1", "sh", "-c", "head -c 3000000 /dev/zero > /big; while :; do :; done"])
         defer { _ = try? docker(["rm", "-f", name]) }
         let cgroup = "/docker/\(id)"
 
@@ -73,6 +73,15 @@ extension RuntimeDaemons {
             return cpu > cpu0 + 100_000_000 ? cpu : nil
         }
         #expect(moved != nil, "CPU of the busy container grows")
+        // The writable layer's usage (3 MB written), measured off the sampling path.
+        let layer = try eventually {
+            let s = try json(agent, "/api/v2.0/stats/\(name)?type=docker&count=1")?[cgroup] as? [[String: Any]]
+            let fs = (s?.last?["filesystem"] as? [[String: Any]])?.first
+            return (fs?["base_usage"] as? Int ?? 0) >= 3_000_000 ? fs : nil
+        }
+        #expect(layer != nil, "the writable layer holds the 3 MB file")
+        #expect((layer?["usage"] as? Int ?? 0) >= (layer?["base_usage"] as? Int ?? 0), "usage adds the log directory")
+        #expect((layer?["device"] as? String)?.hasPrefix("/dev/") == true && (layer?["capacity"] as? Int ?? 0) > 0)
         // /metrics: name and image labels, the label union, Docker's version.
         let metrics = try agent.get("/metrics").body
         #expect(metrics.contains("name=\"\(name)\"") && metrics.contains("image=\"local/busybox:1\"") && metrics.contains("container_label_app=\"demo\""))

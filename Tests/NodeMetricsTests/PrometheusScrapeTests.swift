@@ -71,10 +71,20 @@ struct TestFailure: Error, CustomStringConvertible {
 /// Runs a command, returning its exit status and output. The output goes through a file, not a pipe:
 /// a daemon the command starts in the background may inherit the pipe and never let it end.
 @discardableResult
-func run(_ executable: String, _ arguments: [String], stdin: String? = nil) throws -> (status: Int32, output: String) {
+/// Runs a command to completion; its output goes through a file, never a pipe. `closingDescriptors`:
+/// the command's inherited descriptors above 2 are closed before it starts — for commands that leave
+/// daemons behind (podman's conmon), which would otherwise hold Foundation's exit-watch socket open.
+func run(_ executable: String, _ arguments: [String], stdin: String? = nil,
+         closingDescriptors: Bool = false) throws -> (status: Int32, output: String) {
     let p = Process()
-    p.executableURL = URL(fileURLWithPath: executable)
-    p.arguments = arguments
+    if closingDescriptors {
+        p.executableURL = URL(fileURLWithPath: "/bin/bash")
+        let close = #"for fd in $(ls /proc/$$/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null; done; exec "$0" "$@""#
+        p.arguments = ["-c", close, executable] + arguments
+    } else {
+        p.executableURL = URL(fileURLWithPath: executable)
+        p.arguments = arguments
+    }
     let path = FileManager.default.temporaryDirectory.appendingPathComponent("nm-run-\(getpid())-\(UUID().uuidString)").path
     _ = FileManager.default.createFile(atPath: path, contents: nil)
     defer { try? FileManager.default.removeItem(atPath: path) }

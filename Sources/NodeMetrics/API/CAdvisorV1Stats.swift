@@ -183,7 +183,7 @@ public enum CAdvisorV1Stats {
         w.field("type", fs.type)
         w.field("capacity", fs.capacity)
         w.field("usage", fs.usage)
-        w.field("base_usage", UInt64(0))
+        w.field("base_usage", fs.baseUsage)
         w.field("available", fs.available)
         w.field("has_inodes", fs.inodes > 0)
         w.field("inodes", fs.inodes)

@@ -495,6 +495,8 @@ public struct FilesystemStats: Sendable, Equatable {
     public var type: String
     public var capacity: UInt64 = 0
     public var usage: UInt64 = 0
+    /// A runtime container's writable layer alone (`usage` adds its log directory); 0 otherwise.
+    public var baseUsage: UInt64 = 0
     public var available: UInt64 = 0
     public var inodes: UInt64 = 0
     public var inodesFree: UInt64 = 0

@@ -258,6 +258,9 @@ public final class ContainerManager: @unchecked Sendable {
         }
         addProcfsStats(name, to: &s)
         addOptInCgroupStats(name, to: &s)
+        if name != "/" && configuration.metricKinds.contains(.disk), let layer = store.layerUsage(name) {
+            s.filesystems = [layer] // measured off this path by LayerUsage
+        }
         if let t = specTimes[name], now - t.added < 10_000_000_000 || now - t.read > 60_000_000_000,
            let spec = try? handle.spec(using: scratch) {
             store.updateSpec(name, spec: spec)

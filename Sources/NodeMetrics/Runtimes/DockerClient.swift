@@ -26,8 +26,14 @@ public struct DockerClient: Sendable {
             var Running: Bool?
             var Health: Health?
         }
+        struct GraphDriver: Decodable {
+            var Name: String?
+            var Data: [String: String]?
+        }
         var Id: String
         var Name: String?
+        var GraphDriver: GraphDriver?
+        var LogPath: String?
         var Created: String?
         var Config: Config?
         var State: State?
@@ -69,6 +75,8 @@ public struct DockerClient: Sendable {
         m.pid = Int32(c.State?.Pid ?? 0)
         m.createdNanos = c.Created.flatMap(GoTime.parseRFC3339)
         m.startedNanos = c.State?.StartedAt.flatMap(GoTime.parseRFC3339)
+        m.writableLayer = c.GraphDriver?.Data?["UpperDir"] ?? ""
+        if let log = c.LogPath, let slash = log.lastIndex(of: "/"), slash != log.startIndex { m.logDirectory = String(log[..<slash]) }
         m.deriveKubernetesIdentity()
         return m
     }

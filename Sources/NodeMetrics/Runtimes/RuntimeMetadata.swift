@@ -17,6 +17,8 @@ public final class RuntimeMetadata: Sendable {
     public let containerd: ContainerdClient?
     public let crio: CRIOClient?
     public let envWhitelist: [String]
+    /// Measures the writable layers of the containers resolved here (nil: the `disk` kind is off).
+    public let layerUsage: LayerUsage?
     private let logger: Logger
 
     struct State {
@@ -29,7 +31,9 @@ public final class RuntimeMetadata: Sendable {
     private let state = Mutex(State())
     private let wake = Semaphore()
 
-    public init(store: ContainerStore, endpoints: RuntimeEndpoints, envWhitelist: [String], logger: Logger) {
+    public init(store: ContainerStore, endpoints: RuntimeEndpoints, envWhitelist: [String], layerUsage: LayerUsage? = nil,
+                logger: Logger) {
+        self.layerUsage = layerUsage
         self.store = store
         docker = endpoints.docker.isEmpty ? nil : DockerClient(socketPath: endpoints.docker, runtime: "docker")
         podman = endpoints.podman.isEmpty ? nil : DockerClient(socketPath: endpoints.podman, runtime: "podman")
@@ -44,12 +48,14 @@ public final class RuntimeMetadata: Sendable {
 
     public func start() {
         _ = BackgroundThread(name: "nm-runtimes") { [self] in resolveLoop() }
+        layerUsage?.start()
         if docker != nil { _ = BackgroundThread(name: "nm-docker-events") { [self] in dockerEventLoop() } }
     }
 
     public func stop() {
         state.withLock { $0.running = false }
         wake.signal()
+        layerUsage?.stop()
     }
 
     private var running: Bool { state.withLock { $0.running } }
@@ -99,6 +105,7 @@ public final class RuntimeMetadata: Sendable {
                 if let uid = identity.podUID, m.podUID.isEmpty { m.podUID = uid }
                 if m.runtime == "containerd" { m.aliases.append(name) } // cAdvisor's [id, cgroup name]
                 store.updateMetadata(name, m)
+                if !m.writableLayer.isEmpty { layerUsage?.containerChanged(name) }
                 // The pod's own cgroup carries the pod's identity (it has no runtime of its own).
                 if !m.podName.isEmpty, let pod = ContainerIdentity.podCgroup(of: name), store.contains(pod),
                    store.metadata(pod)?.podName != m.podName {

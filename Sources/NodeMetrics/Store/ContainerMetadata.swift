@@ -24,6 +24,10 @@ public struct ContainerMetadata: Sendable, Equatable {
     public var podNamespace = ""
     public var podUID = ""
     public var containerName = ""
+    /// Host paths of a Docker or Podman container's writable layer (the overlay upper directory) and
+    /// log directory, whose usage LayerUsage measures; empty when unknown or for other runtimes.
+    public var writableLayer = ""
+    public var logDirectory = ""
 
     public init() {}
 

@@ -36,6 +36,7 @@ public final class ContainerStore: Sendable {
             var summary = SummaryBuilder()
             var oomEvents: UInt64 = 0
             var metadata = ContainerMetadata()
+            var layerUsage: FilesystemStats?
         }
         let name: String
         let creationTimeNanos: Int64
@@ -104,6 +105,16 @@ public final class ContainerStore: Sendable {
     /// Sets what a runtime knows about a container.
     public func updateMetadata(_ name: String, _ metadata: ContainerMetadata) {
         record(name)?.state.withLock { $0.metadata = metadata }
+    }
+
+    /// Sets the measured usage of a runtime container's writable layer (LayerUsage).
+    public func updateLayerUsage(_ name: String, _ usage: FilesystemStats) {
+        record(name)?.state.withLock { $0.layerUsage = usage }
+    }
+
+    /// The last measured usage of a runtime container's writable layer; nil when not measured.
+    public func layerUsage(_ name: String) -> FilesystemStats? {
+        record(name)?.state.withLock { $0.layerUsage }
     }
 
     /// The names of all containers, sorted.
