@@ -99,6 +99,28 @@ struct Serve: AsyncParsableCommand {
     var podman = "unix:///run/podman/podman.sock"
     @Option(name: flag("crio"), help: "CRI-O endpoint.")
     var crio = "/var/run/crio/crio.sock"
+
+    // MARK: kubelet endpoints (/stats/summary, /metrics/resource)
+    @Option(name: flag("node_name"), help: "Node name in /stats/summary (default: $NODE_NAME, else the host name).")
+    var nodeName = ""
+    @Option(name: flag("kubelet_cgroups"), help: "Cgroup of the kubelet: the 'kubelet' system container of /stats/summary (empty: none).")
+    var kubeletCgroups = ""
+    @Option(name: flag("runtime_cgroups"), help: "Cgroup of the container runtime: the 'runtime' system container (empty: none).")
+    var runtimeCgroups = ""
+    @Option(name: flag("system_cgroups"), help: "Cgroup of the other system processes: the 'misc' system container (empty: none).")
+    var systemCgroups = ""
+    @Option(name: flag("pod_cgroup_root"), help: "Cgroup of all pods: the 'pods' system container (empty: /kubepods or /kubepods.slice).")
+    var podCgroupRoot = ""
+
+    /// The kubelet endpoints' node name and system containers.
+    func kubeletConfiguration() -> KubeletConfiguration {
+        var k = KubeletConfiguration(nodeName: nodeName)
+        k.systemContainers.kubelet = kubeletCgroups
+        k.systemContainers.runtime = runtimeCgroups
+        k.systemContainers.misc = systemCgroups
+        k.systemContainers.pods = podCgroupRoot
+        return k
+    }
     @Option(name: flag("store_container_labels"), help: "Convert container labels and environment variables into labels on Prometheus metrics.")
     var storeContainerLabels = GoBool(true)
     @Option(name: flag("whitelisted_container_labels"), help: "Comma list of container labels to keep when -store_container_labels=false.")

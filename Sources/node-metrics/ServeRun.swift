@@ -36,7 +36,7 @@ extension Serve {
         }
         let router = APIRouter(manager: manager, urlBasePrefix: urlBasePrefix, exporter: exporter,
                                prometheusEndpoint: prometheusEndpoint, authenticator: authenticator,
-                               protectAllEndpoints: httpAuthAllEndpoints.value)
+                               protectAllEndpoints: httpAuthAllEndpoints.value, kubelet: kubeletConfiguration())
         let server = HTTPServer(router: router)
         var services: [any Service] = [
             ManagerService(manager: manager, runtimes: runtimes),

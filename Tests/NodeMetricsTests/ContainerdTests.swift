@@ -97,6 +97,8 @@ extension RuntimeDaemons {
         #expect(metrics.contains(#"container="",id="\#(podCgroup)",image="",name="",namespace="shop",pod="demo-pod""#),
                 "the pod cgroup carries pod and namespace")
 
+        try checkKubeletEndpoints(agent, uid: uid, podCgroup: podCgroup)
+
         let plainInfo = try eventually { try json(agent, "/api/v1.3/containers/k8s.io/\(plain)")?["aliases"] as? [String] }
         #expect(plainInfo == [plain, "/k8s.io/\(plain)"])
 
@@ -115,7 +117,59 @@ extension RuntimeDaemons {
         }
         #expect(deleted == true)
         agent.child.stop()
-        #expect(!agent.child.log.contains("seccomp refused"), "gRPC works inside the sandbox: \(agent.child.log)")
+        // Only the start-up self-check's mount(2) may be refused: gRPC works inside the sandbox.
+        let refusals = agent.child.log.split(separator: "\n").filter { $0.contains("seccomp refused") && !$0.contains("syscall=mount") }
+        #expect(refusals.isEmpty, "\(refusals)")
+    }
+
+    /// /stats/summary decoded into the stats/v1alpha1 types, and /metrics/resource under metrics-server's rules.
+    func checkKubeletEndpoints(_ agent: RunningAgent, uid: String, podCgroup: String) throws {
+        typealias V = StatsV1Alpha1
+        let summary = try #require(try eventually { () -> V.Summary? in
+            let body = try agent.get("/stats/summary").body
+            let s = try JSONDecoder().decode(V.Summary.self, from: Data(body.utf8))
+            let pod = s.pods.first { $0.podRef.name == "demo-pod" }
+            return (pod?.cpu?.usageNanoCores ?? 0) > 0 && (pod?.containers.first?.cpu?.usageNanoCores ?? 0) > 0 ? s : nil
+        }, "the pod and its container with cpu rates")
+        #expect(V.isMetaTime(summary.node.startTime) && summary.node.cpu.map { V.isMetaTime($0.time) } == true)
+        #expect((summary.node.cpu?.usageCoreNanoSeconds ?? 0) > 0 && (summary.node.memory?.workingSetBytes ?? 0) > 0)
+        #expect(summary.node.memory?.availableBytes != nil, "the node's limit is its memory")
+        #expect(summary.node.rlimit?.maxpid != nil && summary.node.fs?.capacityBytes != nil)
+        let pod = try #require(summary.pods.first { $0.podRef.name == "demo-pod" })
+        #expect(pod.podRef.namespace == "shop" && pod.podRef.uid == uid)
+        #expect(pod.containers.map { $0.name } == ["app"], "the sandbox (POD) is not a container of the pod")
+        let app = try #require(pod.containers.first)
+        #expect((app.cpu?.usageCoreNanoSeconds ?? 0) > 0 && (app.memory?.workingSetBytes ?? 0) > 0)
+        #expect(app.memory?.availableBytes.map { $0 <= 64 << 20 } == true, "limit − working set")
+        #expect((pod.memory?.workingSetBytes ?? 0) > 0, "pod-level memory from the pod<uid> cgroup")
+        #expect(V.isMetaTime(pod.startTime) && V.isMetaTime(app.startTime))
+        // Field names exactly the Go tags: nothing the types do not know.
+        let raw = try #require(try JSONSerialization.jsonObject(with: Data(agent.get("/stats/summary").body.utf8)) as? [String: Any])
+        let node = try #require(raw["node"] as? [String: Any])
+        #expect(Set(node.keys).isSubset(of: V.NodeStats.keys), "\(node.keys)")
+        for p in raw["pods"] as? [[String: Any]] ?? [] {
+            #expect(Set(p.keys).isSubset(of: V.PodStats.keys), "\(p.keys)")
+            for c in p["containers"] as? [[String: Any]] ?? [] { #expect(Set(c.keys).isSubset(of: V.ContainerStats.keys)) }
+        }
+        // only_cpu_and_memory=true (GET and POST): no network, fs or rlimit.
+        for method in ["GET", "POST"] {
+            let r = try LoopbackHTTP.request(port: agent.port, "\(method) /stats/summary?only_cpu_and_memory=true HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+            let small = try JSONDecoder().decode(V.Summary.self, from: Data(r.body.utf8))
+            #expect(r.status == 200 && small.node.network == nil && small.node.fs == nil && small.node.rlimit == nil)
+            #expect(small.pods.first { $0.podRef.name == "demo-pod" }?.containers.first?.memory != nil)
+        }
+
+        // /metrics/resource twice, a housekeeping apart, through python prometheus-client and metrics-server's rules.
+        let dir = try TemporaryDirectory()
+        try agent.get("/metrics/resource").body.write(toFile: dir.file("first"), atomically: true, encoding: .utf8)
+        usleep(1_200_000)
+        let second = try agent.get("/metrics/resource").body
+        try second.write(toFile: dir.file("second"), atomically: true, encoding: .utf8)
+        let check = try run("/usr/bin/python3", [Package.root + "/scripts/checks/resource-metrics.py", dir.file("first"),
+                                                 dir.file("second"), "shop/demo-pod/app"])
+        #expect(check.status == 0, "\(check.output)")
+        #expect(second.contains("pod_memory_working_set_bytes{namespace=\"shop\",pod=\"demo-pod\"}"))
+        #expect(!second.contains("container=\"POD\""))
     }
 }
 }

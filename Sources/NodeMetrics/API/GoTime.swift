@@ -28,6 +28,12 @@ public enum GoTime {
         return out + "Z"
     }
 
+    /// Kubernetes' metav1.Time: RFC 3339 in UTC with whole seconds ("2026-11-22T15:40:14Z").
+    public static func rfc3339Seconds(nanosSinceEpoch: Int64) -> String {
+        let n = nanosSinceEpoch
+        return rfc3339Nano(nanosSinceEpoch: n - ((n % 1_000_000_000) + 1_000_000_000) % 1_000_000_000)
+    }
+
     /// An RFC 3339 time ("2026-11-22T15:40:14.123456789Z", "…+01:00", the fraction optional) to
     /// nanoseconds since the epoch, keeping every digit of the fraction; Go's zero time ("0001-…",
     /// what Docker reports for a container never started) and anything else are nil.

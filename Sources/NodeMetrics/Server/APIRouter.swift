@@ -30,11 +30,14 @@ public struct APIRouter: Sendable {
     public let authenticator: HTTPAuthenticator?
     /// Beyond cAdvisor (which protects only its UI, cadvisor#3401): every endpoint but /healthz.
     public let protectAllEndpoints: Bool
+    /// The node name and system containers of the kubelet endpoints (/stats/summary, /metrics/resource).
+    public let kubelet: KubeletConfiguration
 
     public init(manager: ContainerManager, urlBasePrefix: String = "", exporter: PrometheusExporter? = nil,
                 prometheusEndpoint: String = "/metrics", authenticator: HTTPAuthenticator? = nil,
-                protectAllEndpoints: Bool = false) {
+                protectAllEndpoints: Bool = false, kubelet: KubeletConfiguration = KubeletConfiguration()) {
         self.manager = manager
+        self.kubelet = kubelet
         self.authenticator = authenticator
         self.protectAllEndpoints = protectAllEndpoints
         self.exporter = exporter ?? PrometheusExporter(manager: manager)
@@ -78,6 +81,19 @@ public struct APIRouter: Sendable {
             if components.contains("..") { return .text(400, "invalid container name: \"..\" is not allowed") }
             if docker && components.isEmpty { return WebUI.dockerIndex(router: self) }
             return WebUI.page(router: self, name: "/" + components.joined(separator: "/"), docker: docker)
+        }
+        if path == "/stats/summary" {
+            guard request.method == "GET" || request.method == "POST" else { return .text(405, "405 method not allowed\n") }
+            // As the kubelet: only the exact value "true" selects the cpu-and-memory summary.
+            var w = JSONWriter(capacity: 1 << 16)
+            KubeletSummary.write(KubeletView(store: manager.store, systemContainers: kubelet.systemContainers),
+                                 node: kubelet.node(manager: manager), onlyCPUAndMemory: request.query["only_cpu_and_memory"] == "true",
+                                 to: &w)
+            return .json(w)
+        }
+        if path == "/metrics/resource" {
+            let body = ResourceMetrics.text(KubeletView(store: manager.store, systemContainers: kubelet.systemContainers))
+            return HTTPResponse(status: 200, contentType: "text/plain; version=0.0.4; charset=utf-8", body: body)
         }
         if path == "/validate/" { return .text(200, ValidationReport.text(manager: manager)) }
         if path == "/validate" {

@@ -1,0 +1,34 @@
+import FoundationEssentials
+#if canImport(Glibc)
+import Glibc
+#endif
+
+/// What the kubelet endpoints need beyond the store: the node's name (`-node_name`, else NODE_NAME,
+/// else the host name) and the cgroups of the kubelet's system containers.
+public struct KubeletConfiguration: Sendable {
+    public var nodeName: String
+    public var systemContainers = KubeletView.SystemContainers()
+
+    public init(nodeName: String = "") {
+        if !nodeName.isEmpty {
+            self.nodeName = nodeName
+        } else if let env = getenv("NODE_NAME"), !String(cString: env).isEmpty {
+            self.nodeName = String(cString: env)
+        } else {
+            var buffer = [CChar](repeating: 0, count: 256)
+            gethostname(&buffer, buffer.count - 1)
+            self.nodeName = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        }
+    }
+
+    /// The node part of a summary: boot time, machine info, pid_max and the host's thread count.
+    func node(manager: ContainerManager) -> KubeletSummary.Node {
+        let paths = manager.configuration.paths
+        let boot = (try? Procfs(paths: paths).stat().bootTime).map { Int64($0) * 1_000_000_000 } ?? 0
+        let maxPID = HostFiles.firstLine(paths.path("/proc/sys/kernel/pid_max")).flatMap { Int64($0) }
+        // /proc/loadavg's fourth field: running/total scheduling entities.
+        let threads = HostFiles.firstLine(paths.path("/proc/loadavg"))
+            .flatMap { $0.split(separator: " ").dropFirst(3).first?.split(separator: "/").last }.flatMap { Int64($0) }
+        return KubeletSummary.Node(name: nodeName, bootTimeNanos: boot, machine: manager.machineInfo, maxPID: maxPID, threads: threads)
+    }
+}
