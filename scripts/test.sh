@@ -1,10 +1,12 @@
 #!/usr/bin/env bash
 # The whole test run: dependencies, build, the C core under ASan+UBSan, then every Swift test
-# (fixture trees, live cgroups on this host, the sample command). Needs root for the live cgroups.
+# (fixture trees, live cgroups on this host, the sample command), the Helm chart and manifests
+# validated (helm lint, kubernetes-validate, yamllint, manifests in sync). Needs root for the live cgroups.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 bash scripts/install-deps.sh --test
 swift build --build-tests
 bash scripts/sanitize-core.sh "${SANITIZE_MUTATIONS:-1000}"
+bash scripts/validate-k8s.sh
 swift test --skip-build
