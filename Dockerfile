@@ -1,0 +1,35 @@
+# node-metrics image: a Swift 6.3 builder on Debian bookworm, then a slim bookworm runtime holding the
+# binary (Swift runtime linked statically) and the few shared libraries it needs.
+#   docker build -t node-metrics .
+# With a binary built elsewhere (what scripts/image-test.sh does offline): a BUILD_IMAGE that already
+# holds /out/node-metrics skips the compile, and BASE_IMAGE picks the bookworm base:
+#   docker build --network host --build-arg BUILD_IMAGE=<image with /out/node-metrics> \
+#     --build-arg BASE_IMAGE=<bookworm image> -t node-metrics .
+ARG BUILD_IMAGE=swift:6.3-bookworm
+ARG BASE_IMAGE=debian:bookworm-slim
+
+FROM ${BUILD_IMAGE} AS builder
+WORKDIR /src
+COPY Package.swift ./
+COPY Sources ./Sources
+RUN if [ -x /out/node-metrics ]; then echo "using the prebuilt /out/node-metrics"; exit 0; fi; \
+    apt-get update -q && apt-get install -y -q --no-install-recommends libsystemd-dev libseccomp-dev zlib1g-dev \
+    && rm -rf /var/lib/apt/lists/* \
+    && swift build -c release --static-swift-stdlib --product node-metrics \
+    && mkdir -p /out && cp .build/release/node-metrics /out/node-metrics && strip /out/node-metrics
+
+FROM ${BASE_IMAGE} AS runtime
+# libsystemd0 and libseccomp2 as the agent links them; libstdc++6/zlib1g/libcrypt1 for the C++ and
+# gzip parts and bcrypt passwords; curl for the health check.
+RUN apt-get update -q && apt-get install -y -q --no-install-recommends libsystemd0 libseccomp2 libstdc++6 zlib1g libcrypt1 curl \
+    && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/*
+COPY --from=builder /out/node-metrics /usr/bin/node-metrics
+EXPOSE 8080
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s CMD curl -fsS http://localhost:8080/healthz || exit 1
+# The DaemonSet's defaults: the host root at /rootfs (its /proc and /sys), the runtime sockets under
+# the host's /var/run, cAdvisor's kubelet-like housekeeping. Arguments given to the container follow.
+ENTRYPOINT ["/usr/bin/node-metrics", "-root=/rootfs", "-port=8080", "-housekeeping_interval=10s", \
+            "-max_housekeeping_interval=15s", "-docker=unix:///var/run/docker.sock", \
+            "-containerd=unix:///var/run/containerd/containerd.sock", "-podman=unix:///var/run/podman/podman.sock", \
+            "-crio=unix:///var/run/crio/crio.sock"]
+CMD []
