@@ -19,21 +19,6 @@ extension RuntimeDaemons {
         return r.output
     }
 
-    func json(_ agent: RunningAgent, _ path: String) throws -> [String: Any]? {
-        let r = try agent.get(path)
-        guard r.status == 200 else { return nil }
-        return try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any]
-    }
-
-    func eventually<T>(_ seconds: Double = 20, _ body: () throws -> T?) rethrows -> T? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if let v = try body() { return v }
-            usleep(200_000)
-        }
-        return nil
-    }
-
     static func randomID() -> String { (0..<32).map { _ in String(format: "%02x", UInt8.random(in: 0...255)) }.joined() }
 
     @Test func kubernetesContainersGetPodIdentityLabelsImageAndLimits() throws {
@@ -71,7 +56,7 @@ extension RuntimeDaemons {
         let appName = "\(podCgroup)/\(app)"
         // (runc writes the limits just after creating the cgroup: the spec catches up within a second.)
         let info = try #require(try eventually {
-            let i = try json(agent, "/api/v1.3/containers\(appName)")
+            let i = try agent.json("/api/v1.3/containers\(appName)")
             let quota = ((i?["spec"] as? [String: Any])?["cpu"] as? [String: Any])?["quota"]
             return (i?["aliases"] as? [String])?.isEmpty == false && quota != nil ? i : nil
         }, "the app container gets its metadata and limits")
@@ -99,12 +84,12 @@ extension RuntimeDaemons {
 
         try checkKubeletEndpoints(agent, uid: uid, podCgroup: podCgroup)
 
-        let plainInfo = try eventually { try json(agent, "/api/v1.3/containers/k8s.io/\(plain)")?["aliases"] as? [String] }
+        let plainInfo = try eventually { try agent.json("/api/v1.3/containers/k8s.io/\(plain)")?["aliases"] as? [String] }
         #expect(plainInfo == [plain, "/k8s.io/\(plain)"])
 
         // Stats that move, then stopping and removing: a deletion event.
         let cpu = { () throws -> Int in
-            let s = try json(agent, "/api/v2.0/stats\(appName)?count=1")?[appName] as? [[String: Any]]
+            let s = try agent.json("/api/v2.0/stats\(appName)?count=1")?[appName] as? [[String: Any]]
             return ((s?.last?["cpu"] as? [String: Any])?["usage"] as? [String: Any])?["total"] as? Int ?? 0
         }
         let cpu0 = try cpu()

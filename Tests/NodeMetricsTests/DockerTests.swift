@@ -21,21 +21,6 @@ extension RuntimeDaemons {
         return r.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func json(_ agent: RunningAgent, _ path: String) throws -> [String: Any]? {
-        let r = try agent.get(path)
-        guard r.status == 200 else { return nil }
-        return try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any]
-    }
-
-    func eventually<T>(_ seconds: Double = 20, _ body: () throws -> T?) rethrows -> T? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if let v = try body() { return v }
-            usleep(200_000)
-        }
-        return nil
-    }
-
     @Test func dockerContainersGetNamesLabelsImagesAndLimits() throws {
         let started = try script("docker-start.sh")
         try #require(started.status == 0, "\(started.output)")
@@ -52,7 +37,7 @@ extension RuntimeDaemons {
         // v1 docker endpoint by name: aliases [name, id], namespace, labels, whitelisted env, image, limits.
         // (Docker writes the limits just after creating the cgroup: the spec catches up within a second.)
         let info = try #require(try eventually {
-            let i = try json(agent, "/api/v1.3/docker/\(name)")?[cgroup] as? [String: Any]
+            let i = try agent.json("/api/v1.3/docker/\(name)")?[cgroup] as? [String: Any]
             return ((i?["spec"] as? [String: Any])?["cpu"] as? [String: Any])?["quota"] != nil ? i : nil
         })
         #expect(info["aliases"] as? [String] == [name, id])
@@ -65,17 +50,17 @@ extension RuntimeDaemons {
         #expect((spec["memory"] as? [String: Any])?["limit"] as? Int == 64 << 20)
         #expect((spec["cpu"] as? [String: Any])?["quota"] as? Int == 50000)
         // v2 by type=docker, and stats that move.
-        let first = try #require(try json(agent, "/api/v2.0/stats/\(id.prefix(12))?type=docker&count=1")?[cgroup] as? [[String: Any]])
+        let first = try #require(try agent.json("/api/v2.0/stats/\(id.prefix(12))?type=docker&count=1")?[cgroup] as? [[String: Any]])
         let cpu0 = ((first.last?["cpu"] as? [String: Any])?["usage"] as? [String: Any])?["total"] as? Int ?? 0
         let moved = try eventually {
-            let s = try json(agent, "/api/v2.0/stats/\(name)?type=docker&count=1")?[cgroup] as? [[String: Any]]
+            let s = try agent.json("/api/v2.0/stats/\(name)?type=docker&count=1")?[cgroup] as? [[String: Any]]
             let cpu = ((s?.last?["cpu"] as? [String: Any])?["usage"] as? [String: Any])?["total"] as? Int ?? 0
             return cpu > cpu0 + 100_000_000 ? cpu : nil
         }
         #expect(moved != nil, "CPU of the busy container grows")
         // The writable layer's usage (3 MB written), measured off the sampling path.
         let layer = try eventually {
-            let s = try json(agent, "/api/v2.0/stats/\(name)?type=docker&count=1")?[cgroup] as? [[String: Any]]
+            let s = try agent.json("/api/v2.0/stats/\(name)?type=docker&count=1")?[cgroup] as? [[String: Any]]
             let fs = (s?.last?["filesystem"] as? [[String: Any]])?.first
             return (fs?["base_usage"] as? Int ?? 0) >= 3_000_000 ? fs : nil
         }
@@ -90,9 +75,9 @@ extension RuntimeDaemons {
         // dockerd killed: sampling goes on; metadata comes back (and new containers get theirs) after a restart.
         let pid = try #require(Int32(try String(contentsOfFile: state + "/dockerd.pid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)))
         kill(pid, SIGKILL)
-        let before = try json(agent, "/api/v2.0/stats/\(cgroup)?count=1")?[cgroup] as? [[String: Any]]
+        let before = try agent.json("/api/v2.0/stats/\(cgroup)?count=1")?[cgroup] as? [[String: Any]]
         usleep(2_500_000)
-        let after = try json(agent, "/api/v2.0/stats/\(cgroup)?count=1")?[cgroup] as? [[String: Any]]
+        let after = try agent.json("/api/v2.0/stats/\(cgroup)?count=1")?[cgroup] as? [[String: Any]]
         #expect(before?.last?["timestamp"] as? String != after?.last?["timestamp"] as? String, "still sampling without dockerd")
         try? FileManager.default.removeItem(atPath: state + "/dockerd.pid")
         let restarted = try script("docker-start.sh")
@@ -100,7 +85,7 @@ extension RuntimeDaemons {
         let second = "\(name)-2"
         let id2 = try docker(["run", "-d", "--name", second, "--network", "none", "--label", "app=second", "local/busybox:1", "sleep", "300"])
         defer { _ = try? docker(["rm", "-f", second]) }
-        let info2 = try eventually(40) { try json(agent, "/api/v1.3/docker/\(second)")?["/docker/\(id2)"] as? [String: Any] }
+        let info2 = try eventually(40) { try agent.json("/api/v1.3/docker/\(second)")?["/docker/\(id2)"] as? [String: Any] }
         #expect(info2?["aliases"] as? [String] == [second, id2], "metadata again after dockerd restarted")
 
         // Removing a container: a deletion event.

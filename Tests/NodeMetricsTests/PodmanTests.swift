@@ -17,21 +17,6 @@ extension RuntimeDaemons {
         return r.output.trimmingCharacters(in: .whitespacesAndNewlines)
     }
 
-    func json(_ agent: RunningAgent, _ path: String) throws -> [String: Any]? {
-        let r = try agent.get(path)
-        guard r.status == 200 else { return nil }
-        return try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any]
-    }
-
-    func eventually<T>(_ seconds: Double = 20, _ body: () throws -> T?) rethrows -> T? {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if let v = try body() { return v }
-            usleep(200_000)
-        }
-        return nil
-    }
-
     @Test func podmanContainersGetNamesLabelsImagesLimitsAndLayerUsage() throws {
         let started = try script("podman-start.sh")
         try #require(started.status == 0, "\(started.output)")
@@ -45,7 +30,7 @@ extension RuntimeDaemons {
                              "sh", "-c", "head -c 3000000 /dev/zero > /big; while :; do :; done"])
         let cgroup = "/libpod_parent/libpod-\(id)"
         let info = try #require(try eventually {
-            let i = try json(agent, "/api/v1.3/containers\(cgroup)")
+            let i = try agent.json("/api/v1.3/containers\(cgroup)")
             let quota = ((i?["spec"] as? [String: Any])?["cpu"] as? [String: Any])?["quota"]
             return (i?["aliases"] as? [String])?.isEmpty == false && quota != nil ? i : nil
         }, "the podman container gets its metadata and limits")
@@ -59,7 +44,7 @@ extension RuntimeDaemons {
         #expect((spec["cpu"] as? [String: Any])?["quota"] as? Int == 50000)
         // v2 by type=podman, with the writable layer's usage.
         let layer = try eventually {
-            let s = try json(agent, "/api/v2.0/stats/\(name)?type=podman&count=1")?[cgroup] as? [[String: Any]]
+            let s = try agent.json("/api/v2.0/stats/\(name)?type=podman&count=1")?[cgroup] as? [[String: Any]]
             let fs = (s?.last?["filesystem"] as? [[String: Any]])?.first
             return (fs?["base_usage"] as? Int ?? 0) >= 3_000_000 ? fs : nil
         }

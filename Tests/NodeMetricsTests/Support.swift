@@ -52,3 +52,22 @@ final class TemporaryDirectory {
     deinit { try? FileManager.default.removeItem(atPath: path) }
     func file(_ name: String) -> String { path + "/" + name }
 }
+
+extension RunningAgent {
+    /// A JSON object the agent serves at `path`; nil unless the status is 200.
+    func json(_ path: String) throws -> [String: Any]? {
+        let r = try get(path)
+        guard r.status == 200 else { return nil }
+        return try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any]
+    }
+}
+
+/// Polls `body` every 200 ms until it returns a value or `seconds` pass (then nil).
+func eventually<T>(_ seconds: Double = 20, _ body: () throws -> T?) rethrows -> T? {
+    let deadline = Date().addingTimeInterval(seconds)
+    while Date() < deadline {
+        if let v = try body() { return v }
+        usleep(200_000)
+    }
+    return nil
+}
