@@ -155,10 +155,8 @@ struct SchedstatAccumulator {
     mutating func update(_ readings: [Int32: CPUSchedstat]) -> CPUSchedstat {
         for (tid, last) in live {
             // Gone, or the id reused by a new thread whose counters restarted.
-            guard let now = readings[tid], now.runTime >= last.runTime, now.runPeriods >= last.runPeriods else {
-                retired = retired + last
-                continue
-            }
+            let continues = readings[tid].map { $0.runTime >= last.runTime && $0.runPeriods >= last.runPeriods } ?? false
+            if !continues { retired = retired + last }
         }
         live = readings
         return live.values.reduce(retired, +)

@@ -95,8 +95,6 @@ public struct KubeletView: Sendable {
     public static func usageNanoCores(_ s: ContainerSnapshot) -> UInt64? {
         guard s.samples.count >= 2 else { return nil }
         let a = s.samples[s.samples.count - 2], b = s.samples[s.samples.count - 1]
-        let dt = b.timestampNanos - a.timestampNanos
-        guard dt > 0, b.cpu.usage.total >= a.cpu.usage.total else { return nil }
-        return UInt64(Double(b.cpu.usage.total - a.cpu.usage.total) / Double(dt) * 1e9)
+        return CAdvisorV2Stats.rate(a.cpu.usage.total, b.cpu.usage.total, b.timestampNanos - a.timestampNanos)
     }
 }

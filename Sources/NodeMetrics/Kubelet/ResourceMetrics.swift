@@ -28,7 +28,7 @@ public enum ResourceMetrics {
         return Dictionary(uniqueKeysWithValues: list.map { ($0.name, $0) })
     }()
 
-    /// The exposition; `scrapeError`: the store has no root sample yet.
+    /// The exposition; the scrape-error gauges are 1 while the store has no root sample yet.
     public static func text(_ view: KubeletView) -> [UInt8] {
         var w = PrometheusTextWriter(capacity: 4096 + view.pods.count * 1024)
         func millis(_ s: ContainerSample) -> Int64 { s.timestampNanos / 1_000_000 }

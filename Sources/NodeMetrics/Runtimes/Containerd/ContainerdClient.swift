@@ -67,18 +67,20 @@ public struct ContainerdClient: Sendable {
     /// containerd's namespaces (`moby` left out).
     public func namespaces() throws(Failure) -> [String] {
         let options = callOptions
-        return try withClient { client in
-            let api = Containerd_Services_Namespaces_V1_Namespaces.Client(wrapping: client)
-            let response = try await api.list(Containerd_Services_Namespaces_V1_ListNamespacesRequest(), options: options)
-            return response.namespaces.map(\.name).filter { $0 != Self.dockerNamespace }
-        }
+        return try withClient { client in try await Self.namespaces(client, options) }
+    }
+
+    static func namespaces(_ client: GRPCClient<HTTP2ClientTransport.Posix>, _ options: CallOptions) async throws -> [String] {
+        let api = Containerd_Services_Namespaces_V1_Namespaces.Client(wrapping: client)
+        let response = try await api.list(Containerd_Services_Namespaces_V1_ListNamespacesRequest(), options: options)
+        return response.namespaces.map(\.name).filter { $0 != dockerNamespace }
     }
 
     /// The metadata of container `id`, looked for in each namespace; nil when no namespace has it.
     public func metadata(id: String, envWhitelist: [String]) throws(Failure) -> ContainerMetadata? {
         let options = callOptions
-        let namespaces = try namespaces()
         return try withClient { client in
+            let namespaces = try await Self.namespaces(client, options)
             let containers = Containerd_Services_Containers_V1_Containers.Client(wrapping: client)
             let tasks = Containerd_Services_Tasks_V1_Tasks.Client(wrapping: client)
             for namespace in namespaces {
