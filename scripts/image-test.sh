@@ -4,8 +4,10 @@
 # it as the builder image (whose compile step then stands aside), the Dockerfile built on both (the
 # runtime stage installs its libraries from Debian's mirror), then the image run
 # under a real dockerd with the host's / (as /rootfs), /sys and /var/run mounted read-only as the
-# DaemonSet mounts them and its capabilities; /healthz and /metrics are curled from outside and the
-# image's HEALTHCHECK must report healthy. Cleans up the container and the daemon it started.
+# DaemonSet mounts them and its capabilities, on its own network with the image's port 8080
+# published on a random loopback port; /healthz and /metrics are curled from outside (the host's
+# machine and root-cgroup figures, the agent's own container named through docker.sock) and the
+# image's HEALTHCHECK must report healthy. Cleans up the container, network and daemon it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STATE=${STATE:-/tmp/node-metrics-image}; mkdir -p "$STATE"
@@ -13,10 +15,12 @@ BIN=${BIN:-.build/release/node-metrics}
 [ -x "$BIN" ] || swift build -c release --static-swift-stdlib --product node-metrics
 STATE="$STATE/docker" bash scripts/runtimes/docker-start.sh
 NAME=nm-image-test-$$
-cleanup() { docker rm -f "$NAME" >/dev/null 2>&1 || true; STATE="$STATE/docker" bash scripts/runtimes/docker-stop.sh; }
+cleanup() {
+  docker rm -f "$NAME" >/dev/null 2>&1 || true; docker network rm "$NAME" >/dev/null 2>&1 || true
+  STATE="$STATE/docker" bash scripts/runtimes/docker-stop.sh
+}
 trap cleanup EXIT
 if ! docker image inspect local/debian:bookworm-minbase >/dev/null 2>&1; then
-  command -v debootstrap >/dev/null || apt-get install -y -qq --no-install-recommends debootstrap >/dev/null
   ROOTFS=.build-image/rootfs
   [ -x "$ROOTFS/bin/sh" ] || debootstrap --variant=minbase bookworm "$ROOTFS" http://deb.debian.org/debian >/dev/null
   tar -C "$ROOTFS" -c . | docker import - local/debian:bookworm-minbase >/dev/null
@@ -29,10 +33,12 @@ docker build -q --network host --build-arg BUILD_IMAGE=local/node-metrics-prebui
   --build-arg BASE_IMAGE=local/debian:bookworm-minbase -t local/node-metrics:test . >/dev/null
 docker image ls local/node-metrics:test --format 'image {{.Repository}}:{{.Tag}} {{.Size}}'
 PORT=$((20000 + RANDOM % 30000))
-docker run -d --name "$NAME" --network host --read-only --cap-drop ALL \
+# The test daemon has no default bridge; a network of its own carries the published port.
+docker network create "$NAME" >/dev/null
+docker run -d --name "$NAME" --network "$NAME" -p "127.0.0.1:$PORT:8080" --read-only --cap-drop ALL \
   --cap-add SYS_PTRACE --cap-add DAC_READ_SEARCH --cap-add SYSLOG --security-opt no-new-privileges \
   --health-interval 2s -v /:/rootfs:ro -v /sys:/sys:ro -v /var/run:/var/run:ro \
-  local/node-metrics:test -port=$PORT -listen_ip=127.0.0.1 >/dev/null
+  local/node-metrics:test >/dev/null
 ok=
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && ok=1 && break; sleep 0.2; done
 [ -n "$ok" ] || { docker logs "$NAME"; echo "image-test: /healthz never answered" >&2; exit 1; }
@@ -40,6 +46,8 @@ sleep 3
 metrics=$(curl -sf "http://127.0.0.1:$PORT/metrics")
 echo "$metrics" | grep -q '^container_cpu_usage_seconds_total{.*id="/"' || { echo "image-test: no root CPU in /metrics" >&2; exit 1; }
 echo "$metrics" | grep -q '^machine_memory_bytes' || { echo "image-test: no machine metrics" >&2; exit 1; }
+echo "$metrics" | grep -q "^container_memory_usage_bytes{.*name=\"$NAME\"" \
+  || { echo "image-test: the agent's own container is not named in /metrics (docker.sock)" >&2; exit 1; }
 for _ in $(seq 1 30); do [ "$(docker inspect -f '{{.State.Health.Status}}' "$NAME")" = healthy ] && break; sleep 1; done
 health=$(docker inspect -f '{{.State.Health.Status}}' "$NAME")
 [ "$health" = healthy ] || { echo "image-test: HEALTHCHECK says $health" >&2; exit 1; }

@@ -3,13 +3,14 @@
 # zlib1g-dev (gzip responses); with --test also what the tests run (prometheus for promtool and a
 # real Prometheus server, apache2-utils for htpasswd/htdigest, the real runtimes docker.io,
 # containerd, runc and podman with busybox-static for their test image, python3-prometheus-client
-# to parse /metrics/resource as metrics-server does); with --bench also wrk.
+# to parse /metrics/resource as metrics-server does, debootstrap, binutils and curl for the image
+# test); with --bench also wrk.
 # The Swift 6.3 toolchain (with clang) is expected at /opt/swift or on PATH.
 set -euo pipefail
 packages=(libsystemd-dev libseccomp-dev zlib1g-dev)
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(prometheus apache2-utils docker.io containerd runc podman busybox-static python3-prometheus-client) ;;
+    --test) packages+=(prometheus apache2-utils docker.io containerd runc podman busybox-static python3-prometheus-client debootstrap binutils curl) ;;
     --bench) packages+=(wrk) ;;
     *) echo "install-deps: unknown option $arg (use --test, --bench)" >&2; exit 2 ;;
   esac

@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The whole test run: dependencies, build, the C core under ASan+UBSan, then every Swift test
 # (fixture trees, live cgroups on this host, the sample command), the Helm chart and manifests
-# validated (helm lint, kubernetes-validate, yamllint, manifests in sync). Needs root for the live cgroups.
+# validated (helm lint, kubernetes-validate, yamllint, manifests in sync), then the container image
+# built from the Dockerfile with the release binary and run under a real dockerd. Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -10,3 +11,5 @@ swift build --build-tests
 bash scripts/sanitize-core.sh "${SANITIZE_MUTATIONS:-1000}"
 bash scripts/validate-k8s.sh
 swift test --skip-build
+swift build -c release --static-swift-stdlib --product node-metrics
+bash scripts/image-test.sh

@@ -36,13 +36,16 @@ struct RunningAgent {
     let child: ChildProcess
     let port: Int
 
-    init(_ extra: [String] = [], environment: [String: String]? = nil) throws {
+    /// `launcher`: a command the agent is started through (its arguments end before the agent's path).
+    init(_ extra: [String] = [], environment: [String: String]? = nil, launcher: [String] = []) throws {
         var lastError: Error?
         for _ in 0..<5 {
             let port = Int.random(in: 20000...60000)
-            let child = try ChildProcess(Package.root + "/.build/debug/node-metrics",
-                                         ["-port=\(port)", "-listen_ip=127.0.0.1", "-housekeeping_interval=500ms",
-                                          "-allow_dynamic_housekeeping=false"] + extra, environment: environment)
+            let agent = [Package.root + "/.build/debug/node-metrics",
+                         "-port=\(port)", "-listen_ip=127.0.0.1", "-housekeeping_interval=500ms",
+                         "-allow_dynamic_housekeeping=false"] + extra
+            let command = launcher + agent
+            let child = try ChildProcess(command[0], Array(command.dropFirst()), environment: environment)
             let deadline = Date().addingTimeInterval(15)
             while child.process.isRunning && Date() < deadline {
                 if (try? LoopbackHTTP.get(port: port, "/healthz"))?.status != nil {
@@ -68,12 +71,10 @@ struct TestFailure: Error, CustomStringConvertible {
     init(_ d: String) { description = d }
 }
 
-/// Runs a command, returning its exit status and output. The output goes through a file, not a pipe:
-/// a daemon the command starts in the background may inherit the pipe and never let it end.
-@discardableResult
 /// Runs a command to completion; its output goes through a file, never a pipe. `closingDescriptors`:
 /// the command's inherited descriptors above 2 are closed before it starts — for commands that leave
 /// daemons behind (podman's conmon), which would otherwise hold Foundation's exit-watch socket open.
+@discardableResult
 func run(_ executable: String, _ arguments: [String], stdin: String? = nil,
          closingDescriptors: Bool = false) throws -> (status: Int32, output: String) {
     let p = Process()

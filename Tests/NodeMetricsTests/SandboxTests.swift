@@ -45,6 +45,21 @@ extension InotifyUsers {
             #expect(refusals.allSatisfy { $0.contains("syscall=mount") }, "\(refusals)")
         }
 
+        /// As in the DaemonSet: every capability dropped but the chart's three. Root without
+        /// CAP_NET_ADMIN cannot set socket options such as SO_DEBUG; the server must not need any.
+        @Test func theDaemonServesWithOnlyTheChartsCapabilities() throws {
+            let launcher = ["/usr/bin/setpriv", "--bounding-set=-all,+sys_ptrace,+dac_read_search,+syslog",
+                            "--inh-caps=-all", "--no-new-privs", "--"]
+            let agent = try RunningAgent([], launcher: launcher)
+            defer { agent.child.stop() }
+            let pid = agent.child.process.processIdentifier
+            #expect(status(pid, "CapEff") == "0000000400080004", "sys_ptrace, dac_read_search, syslog only")
+            for path in ["/healthz", "/metrics", "/api/v2.0/stats?recursive=true&count=1", "/stats/summary"] {
+                let r = try agent.get(path)
+                #expect(r.status == 200 && !r.body.isEmpty, "\(path): \(r.status)")
+            }
+        }
+
         @Test func theFlagTurnsItOff() throws {
             let agent = try RunningAgent(["-seccomp=false"])
             defer { agent.child.stop() }
