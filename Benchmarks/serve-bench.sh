@@ -2,9 +2,10 @@
 # Measures serving: N real cgroups, the agent (release build, housekeeping 10 s, default metric
 # kinds, sandbox on) on a loopback port; for /metrics and /api/v2.0/stats?recursive=true: the
 # response size, wrk's latency percentiles with one connection (one scrape at a time, as Prometheus
-# scrapes), and the agent's RSS after 20 warm-up scrapes and after
-# 10,000 more of each. Cleans up everything.
-# Usage (root): Benchmarks/serve-bench.sh N        e.g. 200   (SCRAPES=1000 for fewer than 10,000)
+# scrapes), and the agent's RSS after 20 warm-up scrapes, after every 10 s of the top-up to
+# 10,000 scrapes (two connections) and at the end. Cleans up everything.
+# Usage (root): Benchmarks/serve-bench.sh N        e.g. 200   (SCRAPES=1000 for fewer than 10,000;
+#               PATHS=/metrics for one endpoint)
 set -euo pipefail
 N=${1:?N}
 SCRAPES=${SCRAPES:-10000}
@@ -27,7 +28,7 @@ for _ in $(seq 1 100); do
 done
 rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$agent/status; }
 printf 'serve-bench: %d cgroups (%d containers exported)\n' "$N" "$seen"
-for path in "/metrics" "/api/v2.0/stats?recursive=true"; do
+for path in ${PATHS:-/metrics /api/v2.0/stats?recursive=true}; do
   size=$(curl -s "$URL$path" | wc -c)
   gz=$(curl -s -H 'Accept-Encoding: gzip' "$URL$path" | wc -c)
   for _ in $(seq 1 20); do curl -s "$URL$path" >/dev/null; done # warm-up: first-scrape buffers
@@ -37,13 +38,14 @@ for path in "/metrics" "/api/v2.0/stats?recursive=true"; do
   reqs=$(echo "$out" | awk '/requests in/ {print $1}')
   # Top up to $SCRAPES scrapes with two connections.
   more=$((SCRAPES - reqs)); [ "$more" -lt 0 ] && more=0
-  done_more=0
+  done_more=0; trend=""
   while [ "$done_more" -lt "$more" ]; do
     n=$(wrk -t2 -c2 -d10s "$URL$path" | awk '/requests in/ {print $1}')
-    done_more=$((done_more + n))
+    done_more=$((done_more + n)); trend="$trend $(rss)"
   done
   after=$(rss)
   printf '  %-32s %9d bytes (gzip %7d)  p50 %-9s p99 %-9s  RSS %s MiB -> %s MiB after %d scrapes\n' \
     "$path" "$size" "$gz" "$p50" "$p99" "$before" "$after" "$((reqs + done_more))"
+  printf '    RSS after each 10 s of two-connection scraping (MiB):%s\n' "$trend"
 done
 grep -E "^(Seccomp):" /proc/$agent/status | tr -d '\t' | sed 's/^/  /'

@@ -45,12 +45,6 @@ uint64_t cgf_watchdog_usec(void) {
 
 void cgf_release_free_memory(void) { malloc_trim(0); }
 
-int cgf_configure_allocator(int mmap_threshold, int arenas) {
-    int ok = mallopt(M_MMAP_THRESHOLD, mmap_threshold);
-    ok &= mallopt(M_ARENA_MAX, arenas);
-    return ok ? 0 : -1;
-}
-
 int cgf_journal_send(const char *const *fields, int count) {
     struct iovec iov[64];
     if (count < 0 || count > 64) return -22; /* -EINVAL */

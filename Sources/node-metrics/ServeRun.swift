@@ -12,13 +12,10 @@ extension Serve {
             print("node-metrics version \(AgentVersion.current) (cAdvisor-compatible API)")
             return
         }
-        // Scrape-sized buffers are mapped and unmapped, never left in the heap; two arenas for two cores' worth of threads.
-        let allocatorTuned = cgf_configure_allocator(256 << 10, 2) == 0
         let level: Logger.Level = verbosity >= 4 ? .debug : .info
         let output: AgentLogHandler.Output = cgf_stderr_is_journal() != 0 ? .journal : .logfmt
         LoggingSystem.bootstrap { AgentLogHandler(label: $0, level: level, output: output) }
         let logger = Logger(label: "node-metrics")
-        if !allocatorTuned { logger.warning("glibc refused the allocator settings (mmap threshold, arena count)") }
         for f in unbuiltFlagsInUse {
             logger.warning("flag \(f) is accepted for cAdvisor compatibility but its feature is not built; it has no effect")
         }

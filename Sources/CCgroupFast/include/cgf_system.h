@@ -33,13 +33,6 @@ int cgf_stderr_is_journal(void);
 /** Returns the heap's free pages to the kernel (glibc malloc_trim). */
 void cgf_release_free_memory(void);
 
-/** Tunes glibc's allocator for a long-running agent whose large buffers (a scrape's exposition, a
-    recursive stats answer: megabytes) come and go: blocks of `mmap_threshold` bytes and more are
-    always mapped and unmapped (a fixed threshold stops glibc from raising it after the first free,
-    which would carve them from the heap and leave it fragmented), and at most `arenas` arenas.
-    Returns 0, or -1 when glibc refused a setting. */
-int cgf_configure_allocator(int mmap_threshold, int arenas);
-
 /** The linked libseccomp version as major*10000 + minor*100 + micro. */
 unsigned cgf_seccomp_version(void);
 
