@@ -5,10 +5,13 @@
 # scrapes), and the agent's RSS after 20 warm-up scrapes, after every 10 s of the top-up to
 # 10,000 scrapes (two connections) and at the end. Cleans up everything.
 # Usage (root): Benchmarks/serve-bench.sh N        e.g. 200   (SCRAPES=1000 for fewer than 10,000;
-#               PATHS=/metrics for one endpoint)
+#               PATHS=/metrics for one endpoint; STORAGE=10s for a stats answer of steady size)
 set -euo pipefail
 N=${1:?N}
 SCRAPES=${SCRAPES:-10000}
+# The stats answer holds every stored sample (cAdvisor's default count is 64): with cAdvisor's 2m
+# storage it grows from 1 to 12 samples per container during a run; STORAGE=10s keeps it at 1-2.
+STORAGE=${STORAGE:-2m}
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release/node-metrics}
 [ -x "$BIN" ] || swift build -c release >/dev/null
@@ -17,7 +20,7 @@ source Benchmarks/cgroups.sh
 EXTRA_CLEANUP='[ -n "${agent:-}" ] && kill -9 "$agent" 2>/dev/null || true'
 make_cgroups "$N"
 PORT=$((20000 + RANDOM % 30000))
-"$BIN" -port=$PORT -listen_ip=127.0.0.1 -housekeeping_interval=10s 2>/dev/null &
+"$BIN" -port=$PORT -listen_ip=127.0.0.1 -housekeeping_interval=10s -storage_duration="$STORAGE" 2>/dev/null &
 agent=$!
 URL=http://127.0.0.1:$PORT
 for _ in $(seq 1 100); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.2; done
@@ -27,7 +30,7 @@ for _ in $(seq 1 100); do
   [ "$seen" -ge "$N" ] && break; sleep 0.5
 done
 rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$agent/status; }
-printf 'serve-bench: %d cgroups (%d containers exported)\n' "$N" "$seen"
+printf 'serve-bench: %d cgroups (%d containers exported), -storage_duration=%s\n' "$N" "$seen" "$STORAGE"
 for path in ${PATHS:-/metrics /api/v2.0/stats?recursive=true}; do
   size=$(curl -s "$URL$path" | wc -c)
   gz=$(curl -s -H 'Accept-Encoding: gzip' "$URL$path" | wc -c)

@@ -13,13 +13,15 @@ import Testing
         w.field("f2", 100.0)
         w.field("f3", 0.0000001)
         w.field("s", "a\"b\\c\n<&>\u{1}é")
+        w.field("s2", "\r\t\u{2028}x\u{2029}\u{2030}€\u{7F}")
+        w.field("z", UInt64(0))
         w.field("b", true)
         w.map("m", ["Write": 2, "Read": 1, "Async": 3])
         w.array("a", [UInt64(1), 2]) { w, v in w.value(v) }
         w.array("e", [UInt64]()) { w, v in w.value(v) }
         w.object("o") { _ in }
         w.endObject()
-        #expect(w.string == #"{"i":-5,"u":18446744073709551615,"f1":1.04,"f2":100,"f3":1e-7,"s":"a\"b\\c\n\u003c\u0026\u003e\u0001é","b":true,"m":{"Async":3,"Read":1,"Write":2},"a":[1,2],"e":[],"o":{}}"#)
+        #expect(w.string == #"{"i":-5,"u":18446744073709551615,"f1":1.04,"f2":100,"f3":1e-7,"s":"a\"b\\c\n\u003c\u0026\u003e\u0001é","s2":"\r\t\u2028x\u2029‰€\#u{7F}","z":0,"b":true,"m":{"Async":3,"Read":1,"Write":2},"a":[1,2],"e":[],"o":{}}"#)
     }
 
     @Test func rfc3339Nano() {

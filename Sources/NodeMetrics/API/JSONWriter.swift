@@ -122,44 +122,69 @@ public struct JSONWriter {
         }
     }
 
-    private mutating func appendDecimal(_ v: UInt64) {
-        if v == 0 {
-            bytes.append(UInt8(ascii: "0"))
-            return
+    private mutating func appendDecimal(_ v: UInt64) { bytes.appendDecimal(v) }
+
+    /// A JSON string with Go's escapes: `"` `\\` `\n` `\r` `\t` by name, other control characters,
+    /// `<` `>` `&` and U+2028/U+2029 as `\u00XX`/`\u20XX`. Runs of bytes that need none are copied whole.
+    private mutating func writeString(_ s: String) {
+        bytes.append(UInt8(ascii: "\""))
+        var s = s
+        s.withUTF8 { utf8 in
+            var runStart = 0, i = 0
+            while i < utf8.count {
+                let b = utf8[i]
+                guard Self.mayNeedEscape[Int(b)] else {
+                    i += 1
+                    continue
+                }
+                if b == 0xE2 && !(i + 2 < utf8.count && utf8[i + 1] == 0x80 && (utf8[i + 2] & 0xFE) == 0xA8) {
+                    i += 1 // another character starting with E2
+                    continue
+                }
+                bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<i]))
+                switch b {
+                case 0x22: bytes.append(contentsOf: [0x5C, 0x22])
+                case 0x5C: bytes.append(contentsOf: [0x5C, 0x5C])
+                case 0x0A: bytes.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+                case 0x0D: bytes.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+                case 0x09: bytes.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+                case 0xE2: // U+2028 or U+2029
+                    bytes.append(contentsOf: "\\u202".utf8)
+                    bytes.append(utf8[i + 2] == 0xA8 ? UInt8(ascii: "8") : UInt8(ascii: "9"))
+                    i += 2
+                default:
+                    bytes.append(contentsOf: "\\u00".utf8)
+                    bytes.append(Self.hexDigit(b >> 4))
+                    bytes.append(Self.hexDigit(b & 0xF))
+                }
+                i += 1
+                runStart = i
+            }
+            bytes.append(contentsOf: UnsafeBufferPointer(rebasing: utf8[runStart..<utf8.count]))
         }
-        var digits: (UInt64, [UInt8]) = (v, [])
-        digits.1.reserveCapacity(20)
-        while digits.0 > 0 {
-            digits.1.append(UInt8(ascii: "0") + UInt8(digits.0 % 10))
-            digits.0 /= 10
-        }
-        bytes.append(contentsOf: digits.1.reversed())
+        bytes.append(UInt8(ascii: "\""))
     }
 
-    private mutating func writeString(_ s: String) {
-        let hex: [UInt8] = Array("0123456789abcdef".utf8)
-        bytes.append(UInt8(ascii: "\""))
-        for scalar in s.unicodeScalars {
-            switch scalar {
-            case "\"": bytes.append(contentsOf: "\\\"".utf8)
-            case "\\": bytes.append(contentsOf: "\\\\".utf8)
-            case "\n": bytes.append(contentsOf: "\\n".utf8)
-            case "\r": bytes.append(contentsOf: "\\r".utf8)
-            case "\t": bytes.append(contentsOf: "\\t".utf8)
-            case "<", ">", "&", "\u{2028}", "\u{2029}":
-                let v = scalar.value
-                bytes.append(contentsOf: "\\u".utf8)
-                for shift in [12, 8, 4, 0] { bytes.append(hex[Int((v >> UInt32(shift)) & 0xF)]) }
-            default:
-                if scalar.value < 0x20 {
-                    bytes.append(contentsOf: "\\u00".utf8)
-                    bytes.append(hex[Int(scalar.value >> 4)])
-                    bytes.append(hex[Int(scalar.value & 0xF)])
-                } else {
-                    bytes.append(contentsOf: String(scalar).utf8)
-                }
-            }
+    /// Bytes that start an escape: control characters, `"`, `\\`, `<`, `>`, `&`, and E2 (U+2028/U+2029 start with it).
+    private static let mayNeedEscape: [Bool] = (0..<256).map { b in
+        b < 0x20 || b == 0x22 || b == 0x5C || b == 0x3C || b == 0x3E || b == 0x26 || b == 0xE2
+    }
+
+    private static func hexDigit(_ v: UInt8) -> UInt8 { v < 10 ? UInt8(ascii: "0") + v : UInt8(ascii: "a") + v - 10 }
+}
+
+extension Array where Element == UInt8 {
+    /// Appends `v` in decimal, without allocating.
+    mutating func appendDecimal(_ v: UInt64) {
+        var m = v
+        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
+            var i = 20
+            repeat {
+                i -= 1
+                buf[i] = UInt8(ascii: "0") + UInt8(m % 10)
+                m /= 10
+            } while m > 0
+            append(contentsOf: buf[i..<20])
         }
-        bytes.append(UInt8(ascii: "\""))
     }
 }

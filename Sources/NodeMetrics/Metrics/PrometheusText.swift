@@ -108,16 +108,7 @@ public struct PrometheusTextWriter: Sendable {
 
     mutating func appendInteger(_ v: Int64) {
         if v < 0 { bytes.append(UInt8(ascii: "-")) }
-        var m = v.magnitude
-        withUnsafeTemporaryAllocation(of: UInt8.self, capacity: 20) { buf in
-            var i = 20
-            repeat {
-                i -= 1
-                buf[i] = UInt8(ascii: "0") + UInt8(m % 10)
-                m /= 10
-            } while m > 0
-            bytes.append(contentsOf: buf[i..<20])
-        }
+        bytes.appendDecimal(v.magnitude)
     }
 
     /// Appends `v` exactly as Go's `strconv.AppendFloat(v, 'g', -1, 64)`: the shortest digits that
