@@ -21,8 +21,12 @@ cleanup() {
 }
 trap cleanup EXIT
 if ! docker image inspect local/debian:bookworm-minbase >/dev/null 2>&1; then
-  ROOTFS=.build-image/rootfs
-  [ -x "$ROOTFS/bin/sh" ] || debootstrap --variant=minbase bookworm "$ROOTFS" http://deb.debian.org/debian >/dev/null
+  ROOTFS=$PWD/.build-image/rootfs
+  for try in 1 2 3; do # the mirror may be briefly unreachable
+    [ -x "$ROOTFS/bin/sh" ] && break
+    rm -rf "$ROOTFS"; mkdir -p "$ROOTFS"; debootstrap --variant=minbase bookworm "$ROOTFS" http://deb.debian.org/debian >/dev/null || sleep 10
+  done
+  [ -x "$ROOTFS/bin/sh" ] || { echo "image-test: debootstrap failed three times" >&2; exit 1; }
   tar -C "$ROOTFS" -c . | docker import - local/debian:bookworm-minbase >/dev/null
 fi
 rm -rf "$STATE/binary" && mkdir -p "$STATE/binary"
