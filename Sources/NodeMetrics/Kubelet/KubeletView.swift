@@ -64,22 +64,19 @@ public struct KubeletView: Sendable {
             guard !meta.podName.isEmpty, !meta.podNamespace.isEmpty, !meta.containerName.isEmpty,
                   !name.hasSuffix(".mount"), let s = store.snapshot(name, count: 2), !s.samples.isEmpty else { continue }
             let key = Key(namespace: meta.podNamespace, name: meta.podName)
-            if pods[key] == nil {
-                pods[key] = Pod(name: meta.podName, namespace: meta.podNamespace, uid: meta.podUID, startNanos: Int64.max,
-                                containers: [], cgroup: nil, sandbox: nil)
-                order.append(key)
-            }
-            if pods[key]!.uid.isEmpty { pods[key]!.uid = meta.podUID }
+            if pods[key] == nil { order.append(key) }
+            var pod = pods[key] ?? Pod(name: meta.podName, namespace: meta.podNamespace, uid: meta.podUID,
+                                       startNanos: 0, containers: [], cgroup: nil, sandbox: nil)
+            if pod.uid.isEmpty { pod.uid = meta.podUID }
             if meta.containerName == "POD" {
-                pods[key]!.sandbox = s
-            } else if let i = pods[key]!.containers.firstIndex(where: { $0.name == meta.containerName }) {
+                pod.sandbox = s
+            } else if let i = pod.containers.firstIndex(where: { $0.name == meta.containerName }) {
                 // Restarts leave several cgroups per container: the newest wins, as in the kubelet.
-                if s.creationTimeNanos > pods[key]!.containers[i].snapshot.creationTimeNanos {
-                    pods[key]!.containers[i].snapshot = s
-                }
+                if s.creationTimeNanos > pod.containers[i].snapshot.creationTimeNanos { pod.containers[i].snapshot = s }
             } else {
-                pods[key]!.containers.append(Container(name: meta.containerName, snapshot: s))
+                pod.containers.append(Container(name: meta.containerName, snapshot: s))
             }
+            pods[key] = pod
         }
         self.pods = order.map { key in
             var pod = pods[key]!

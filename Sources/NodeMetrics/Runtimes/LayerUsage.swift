@@ -47,9 +47,7 @@ public final class LayerUsage: Sendable {
 
     /// Measure a container soon (its metadata just arrived).
     public func containerChanged(_ name: String) {
-        state.withLock { s in
-            if s.schedule[name] == nil { s.schedule[name] = Schedule(due: 0, factor: 1) } else { s.schedule[name]!.due = 0 }
-        }
+        state.withLock { $0.schedule[name, default: Schedule(due: 0, factor: 1)].due = 0 }
         wake.signal()
     }
 
@@ -98,16 +96,18 @@ public final class LayerUsage: Sendable {
     }
 
     private func reschedule(_ name: String, tookNanos: Int64) {
-        state.withLock { s in
-            let walks = (s.schedule[name]?.walks ?? 0) + 1
-            var factor = s.schedule[name]?.factor ?? 1
-            factor = tookNanos > 1_000_000_000 ? min(factor * 2, Self.maxBackoff) : 1
-            if tookNanos > 1_000_000_000 {
-                logger.info("writable layer walk is slow; measuring it less often",
-                            metadata: ["name": "\(name)", "seconds": "\(Double(tookNanos) / 1e9)", "interval_minutes": "\(factor)"])
-            }
+        let slow = tookNanos > 1_000_000_000
+        let factor: Int64 = state.withLock { s in
+            let previous = s.schedule[name]
+            let factor = slow ? min((previous?.factor ?? 1) * 2, Self.maxBackoff) : 1
+            let walks = (previous?.walks ?? 0) + 1
             let wait = walks < Self.warmUpWalks && factor == 1 ? Self.warmUpInterval : Self.interval * factor
             s.schedule[name] = Schedule(due: Clocks.monotonicNanos() + wait, factor: factor, walks: walks)
+            return factor
+        }
+        if slow {
+            logger.info("writable layer walk is slow; measuring it less often",
+                        metadata: ["name": "\(name)", "seconds": "\(Double(tookNanos) / 1e9)", "interval_minutes": "\(factor)"])
         }
     }
 
