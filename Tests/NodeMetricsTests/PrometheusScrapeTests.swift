@@ -31,7 +31,7 @@ final class ChildProcess {
     var log: String { String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self) }
 }
 
-/// The agent binary on a random loopback port, waited for until /healthz answers.
+/// The agent binary on a random loopback port, waited for until /healthz says it is ready.
 struct RunningAgent {
     let child: ChildProcess
     let port: Int
@@ -48,7 +48,8 @@ struct RunningAgent {
             let child = try ChildProcess(command[0], Array(command.dropFirst()), environment: environment)
             let deadline = Date().addingTimeInterval(15)
             while child.process.isRunning && Date() < deadline {
-                if (try? LoopbackHTTP.get(port: port, "/healthz"))?.status != nil {
+                // 200 only once the first discovery pass is done (503 before).
+                if (try? LoopbackHTTP.get(port: port, "/healthz"))?.status == 200 {
                     self.child = child
                     self.port = port
                     return

@@ -85,7 +85,12 @@ extension InotifyUsers {
             while (manager.store.snapshot("/")?.samples.count ?? 0) < n && Date() < deadline { usleep(50_000) }
         }
 
-        @Test func errorsNameWhatIsWrong() {
+        @Test func errorsNameWhatIsWrong() throws {
+            // Not ready (503) until the first discovery pass is done, then "ok".
+            #expect(get("/healthz").status == 503 && get("/healthz").bodyText.hasPrefix("not ready"))
+            manager.start()
+            defer { manager.stop() }
+            #expect(eventually { get("/healthz").status == 200 ? true : nil } != nil)
             #expect(get("/healthz").bodyText == "ok")
             let root = get("/")
             #expect(root.status == 307 && root.headers.contains { $0 == ("Location", "/containers/") })
@@ -227,7 +232,7 @@ extension InotifyUsers {
 
         @Test func urlBasePrefix() {
             let prefixed = APIRouter(manager: manager, urlBasePrefix: "/cadvisor/")
-            #expect(prefixed.handle(HTTPRequest(uri: "/cadvisor/healthz")).bodyText == "ok")
+            #expect(prefixed.handle(HTTPRequest(uri: "/cadvisor/healthz")).status == 503, "routed: not ready yet")
             #expect(prefixed.handle(HTTPRequest(uri: "/healthz")).status == 404)
             #expect(prefixed.handle(HTTPRequest(uri: "/cadvisor")).headers.contains { $0 == ("Location", "/cadvisor/containers/") })
             #expect(prefixed.handle(HTTPRequest(uri: "/cadvisor/metrics")).status == 200)

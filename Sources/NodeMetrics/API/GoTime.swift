@@ -31,12 +31,15 @@ public enum GoTime {
     /// Kubernetes' metav1.Time: RFC 3339 in UTC with whole seconds ("2026-11-22T15:40:14Z").
     public static func rfc3339Seconds(nanosSinceEpoch: Int64) -> String {
         let n = nanosSinceEpoch
-        return rfc3339Nano(nanosSinceEpoch: n - ((n % 1_000_000_000) + 1_000_000_000) % 1_000_000_000)
+        let fraction = ((n % 1_000_000_000) + 1_000_000_000) % 1_000_000_000
+        let (whole, overflow) = n.subtractingReportingOverflow(fraction)
+        return rfc3339Nano(nanosSinceEpoch: overflow ? n : whole)
     }
 
     /// An RFC 3339 time ("2026-11-22T15:40:14.123456789Z", "…+01:00", the fraction optional) to
     /// nanoseconds since the epoch, keeping every digit of the fraction; Go's zero time ("0001-…",
-    /// what Docker reports for a container never started) and anything else are nil.
+    /// what Docker reports for a container never started), times outside what Int64 nanoseconds
+    /// hold (before 1677-09-21 or after 2262-04-11) and anything else are nil.
     public static func parseRFC3339(_ text: String) -> Int64? {
         guard !text.hasPrefix("0001-") else { return nil }
         var base = text
@@ -48,7 +51,11 @@ public enum GoTime {
             fraction = value * (0..<(9 - min(digits.count, 9))).reduce(1) { a, _ in a * 10 }
             base = String(text[..<dot]) + String(text[zone...])
         }
-        guard let date = try? Date(base, strategy: .iso8601) else { return nil }
-        return Int64(date.timeIntervalSince1970.rounded()) * 1_000_000_000 + fraction
+        guard let date = try? Date(base, strategy: .iso8601),
+              let seconds = Int64(exactly: date.timeIntervalSince1970.rounded()) else { return nil }
+        let (nanos, overflow) = seconds.multipliedReportingOverflow(by: 1_000_000_000)
+        guard !overflow else { return nil }
+        let (total, carry) = nanos.addingReportingOverflow(fraction)
+        return carry ? nil : total
     }
 }

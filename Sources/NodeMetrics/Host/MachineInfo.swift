@@ -54,6 +54,8 @@ public struct MachineInfo: Sendable, Equatable {
     }
 
     public var timestampNanos: Int64 = 0
+    /// What could not be read when this was taken (machine_scrape_error is 1 when any).
+    public var scrapeErrors: [String] = []
     public var vendorID = ""
     public var numCores = 0
     public var numPhysicalCores = 0
@@ -83,13 +85,15 @@ extension MachineInfo {
     public static func read(paths: HostPaths, mounts: [MountEntry]? = nil) -> MachineInfo {
         var m = MachineInfo()
         m.timestampNanos = Int64(Date().timeIntervalSince1970 * 1e9)
-        let cpuinfo = HostFiles.read(paths.path("/proc/cpuinfo")) ?? ""
-        readCPUInfo(cpuinfo, into: &m)
+        let cpuinfo = HostFiles.read(paths.path("/proc/cpuinfo"))
+        if cpuinfo == nil { m.scrapeErrors.append("cannot read /proc/cpuinfo") }
+        readCPUInfo(cpuinfo ?? "", into: &m)
         if let maxFreq = HostFiles.firstLine(paths.path("/sys/devices/system/cpu/cpu0/cpufreq/cpuinfo_max_freq")).flatMap({ UInt64($0) }) {
             m.cpuFrequencyKHz = maxFreq
         }
         let meminfo = Procfs.parseMeminfo(HostFiles.read(paths.path("/proc/meminfo")) ?? "")
         m.memoryCapacity = meminfo["MemTotal"] ?? 0
+        if meminfo["MemTotal"] == nil { m.scrapeErrors.append("no MemTotal in /proc/meminfo") }
         m.swapCapacity = meminfo["SwapTotal"] ?? 0
         m.hugePages = HugePages.pools(in: paths.path("/sys/kernel/mm/hugepages"))
         let identity = SystemIdentity.read(paths: paths)

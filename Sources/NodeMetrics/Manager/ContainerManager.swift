@@ -27,6 +27,9 @@ public final class ContainerManager: @unchecked Sendable {
         var rescans = 0
         var overflows = 0
         var watchCount = 0
+        /// Set once the first discovery pass has added every cgroup and sampled each once.
+        var ready = false
+        var failures = SampleFailures()
     }
     private let shared = Mutex(Shared())
     private let additionObservers = Mutex<[@Sendable (String) -> Void]>([])
@@ -56,6 +59,11 @@ public final class ContainerManager: @unchecked Sendable {
     private var schedstats: [String: SchedstatAccumulator] = [:]
     /// `referenced_memory`: per container, samples taken (clear_refs every -referenced_reset_interval).
     private var referencedCycles: [String: Int] = [:]
+    /// Housekeeping-thread copy of how many kept containers' latest sample failed (so a success
+    /// takes the lock only when there is something to clear).
+    private var failingCount = 0
+    /// Housekeeping-thread copy of `Shared.ready` (read every round without the lock).
+    private var ready = false
 
     public init(configuration: ManagerConfiguration, logger: Logger = Logger(label: "node-metrics.manager")) throws {
         self.configuration = configuration
@@ -86,6 +94,13 @@ public final class ContainerManager: @unchecked Sendable {
 
     /// The latest machine info (refreshed every `machineInfoInterval`).
     public var machineInfo: MachineInfo { shared.withLock { $0.machineInfo } }
+
+    /// True once the first discovery pass has found every cgroup and each has been sampled once:
+    /// before that, the API would 404 live containers (`/healthz` says 503).
+    public var isReady: Bool { shared.withLock { $0.ready } }
+
+    /// Sampling failures: counts per reason, the containers whose latest sample failed.
+    public var sampleFailures: SampleFailures { shared.withLock { $0.failures } }
 
     /// Discovery counters: rescans, inotify overflows, watches held, and why inotify is off (if it is).
     public var discoveryStatus: (rescans: Int, overflows: Int, watches: Int, failure: String?) {
@@ -169,6 +184,11 @@ public final class ContainerManager: @unchecked Sendable {
                 sampled += 1
                 if sampled % 64 == 0 { apply(discovery.poll(timeoutMs: 0)) } // keep discovery prompt
             }
+            // Everything found at start was due at once: after this first round, the store is complete.
+            if !ready {
+                ready = true
+                shared.withLock { $0.ready = true }
+            }
             if now >= nextMachineInfo {
                 refreshMachineInfo()
                 nextMachineInfo = now + machineEvery
@@ -227,6 +247,7 @@ public final class ContainerManager: @unchecked Sendable {
         schedstats[name] = nil
         referencedCycles[name] = nil
         store.remove(name)
+        if failingCount > 0 { clearFailure(name) } // forget it: it is not kept any more
         events.add(ContainerEvent(containerName: name, timestampNanos: Int64(Date().timeIntervalSince1970 * 1e9),
                                   type: .containerDeletion))
     }
@@ -250,12 +271,15 @@ public final class ContainerManager: @unchecked Sendable {
             s = try handle.sample(using: scratch)
         } catch .gone {
             removeContainer(name) // removed mid-read: drop it cleanly; discovery agrees later
+            recordFailure(name, reason: "gone", now: now, stillKept: false)
             return
         } catch {
             logger.warning("sampling failed", metadata: ["name": "\(name)", "error": "\(error)"])
+            recordFailure(name, reason: "read_error", now: now, stillKept: true)
             queue.completed(name, at: now, changed: true)
             return
         }
+        if failingCount > 0 { clearFailure(name) }
         addProcfsStats(name, to: &s)
         addOptInCgroupStats(name, to: &s)
         if name != "/" && configuration.metricKinds.contains(.disk), let layer = store.layerUsage(name) {
@@ -268,6 +292,21 @@ public final class ContainerManager: @unchecked Sendable {
         }
         let changed = store.append(name, sample: s)
         queue.completed(name, at: now, changed: changed)
+    }
+
+    /// Counts a failed sample (visible as `container_scrape_error` and per reason on /metrics).
+    private func recordFailure(_ name: String, reason: String, now: Int64, stillKept: Bool) {
+        failingCount = shared.withLock { s in
+            s.failures.record(name, reason: reason, at: now, stillKept: stillKept)
+            return s.failures.failing.count
+        }
+    }
+
+    private func clearFailure(_ name: String) {
+        failingCount = shared.withLock { s in
+            s.failures.succeeded(name)
+            return s.failures.failing.count
+        }
     }
 
     /// Network, connections, processes and filesystems: what lives in /proc, for the enabled kinds.

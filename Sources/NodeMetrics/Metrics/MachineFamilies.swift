@@ -68,8 +68,8 @@ struct MachineFamily: Sendable {
             s.add(0, "app_direct_mode")
             s.add(0, "memory_mode")
         })
-        f.append(.init("machine_scrape_error", nil, "1 if there was an error while getting machine metrics, 0 otherwise.") { _, s in
-            s.add(0)
+        f.append(.init("machine_scrape_error", nil, "1 if there was an error while getting machine metrics, 0 otherwise.") { m, s in
+            s.add(m.scrapeErrors.isEmpty ? 0 : 1)
         })
         f.append(.init("machine_swap_bytes", nil, "Amount of swap memory available on the machine.") { m, s in
             s.add(Double(m.swapCapacity))

@@ -68,11 +68,15 @@ public final class PrometheusExporter: Sendable {
         sink.subjects(values, schema: schema)
         let order = views.indices.sorted { values[$0].lexicographicallyPrecedes(values[$1]) { $0.lexicographicallyPrecedes($1) } }
 
+        let failures = manager.sampleFailures
+        // As cAdvisor: 1 when getting some container's metrics failed (here: a kept container's
+        // latest sample failed, or a sample failed in the last minute).
+        let scrapeError = failures.anyRecent(now: Clocks.monotonicNanos())
         var scrapeErrorWritten = false
         func writeScrapeError(_ w: inout PrometheusTextWriter) {
             w.header("container_scrape_error", help: "1 if there was an error while getting container metrics, 0 otherwise",
                      type: .gauge)
-            w.sample("container_scrape_error", value: 0)
+            w.sample("container_scrape_error", value: scrapeError ? 1 : 0)
             scrapeErrorWritten = true
         }
         for family in ContainerFamily.all {
@@ -103,9 +107,24 @@ public final class PrometheusExporter: Sendable {
             family.values(machine, &sink)
         }
 
+        Self.writeSampleFailures(failures, &sink.writer) // node_metrics_* sorts before process_*
         AgentProcessMetrics.write(&sink.writer)
         lastSize.store(sink.writer.bytes.count, ordering: .relaxed)
         return sink.writer.bytes
+    }
+
+    /// Beyond cAdvisor: failed container samples by reason since start, and how many kept
+    /// containers' latest sample failed (every reason is written, 0 included, so rates work).
+    static func writeSampleFailures(_ failures: SampleFailures, _ w: inout PrometheusTextWriter) {
+        w.header("node_metrics_container_sample_failures_total",
+                 help: "Container samples that failed since start, by reason (gone: the cgroup vanished while it was read; read_error: its files could not be read).",
+                 type: .counter)
+        for reason in Set(["gone", "read_error"]).union(failures.counts.keys).sorted() {
+            w.sample("node_metrics_container_sample_failures_total", labels: [("reason", reason)],
+                     value: Double(failures.counts[reason] ?? 0))
+        }
+        w.header("node_metrics_containers_failing", help: "Containers whose latest sample failed.", type: .gauge)
+        w.sample("node_metrics_containers_failing", value: Double(failures.failing.count))
     }
 
     private func writeVersionInfo(_ machine: MachineInfo, _ w: inout PrometheusTextWriter) {

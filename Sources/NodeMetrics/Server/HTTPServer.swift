@@ -2,39 +2,64 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPCompression
 import NIOPosix
+import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 
-/// The HTTP/1.1 server: SwiftNIO with one event loop, each request answered by the router.
+/// The HTTP/1.1 server: SwiftNIO event loops that only parse, route and write; the router's work
+/// runs on two worker pools (scrapes, and the rest of the API at a lower CPU priority) under
+/// per-endpoint limits (`Workload`), so `/healthz` and `/metrics` answer while slow requests run.
 /// Requests larger than `maxBodyBytes` are refused (413) and malformed ones get NIO's 400; neither
-/// reaches the router. Idle connections are closed after `idleTimeout`. Responses of 1 KiB and more
-/// are gzip-compressed when the client accepts it (swift-nio-extras).
+/// reaches the router. A request must arrive whole within `requestTimeout` of its first byte;
+/// idle keep-alive connections close after `idleTimeout`. Responses of 1 KiB and more are
+/// gzip-compressed when the client accepts it (swift-nio-extras).
 public final class HTTPServer: Sendable {
     public let router: APIRouter
     public let maxBodyBytes: Int
     public let idleTimeout: TimeAmount
+    public let requestTimeout: TimeAmount
+    public let limits: ServingLimits
     private let group: MultiThreadedEventLoopGroup
+    private let pools: WorkerPools
+    private let limiter = ConcurrencyLimiter()
 
-    public init(router: APIRouter, maxBodyBytes: Int = 1 << 20, idleTimeout: TimeAmount = .seconds(60)) {
+    /// - Parameters:
+    ///   - eventLoops: threads that accept, parse and write (default: one per core, at most 4).
+    ///   - workers: threads of each worker pool (scrape and API).
+    public init(router: APIRouter, maxBodyBytes: Int = 1 << 20, idleTimeout: TimeAmount = .seconds(60),
+                requestTimeout: TimeAmount = .seconds(10), limits: ServingLimits = ServingLimits(),
+                eventLoops: Int = min(max(System.coreCount, 1), 4), workers: Int = 2) {
         self.router = router
         self.maxBodyBytes = maxBodyBytes
         self.idleTimeout = idleTimeout
-        group = MultiThreadedEventLoopGroup(numberOfThreads: 1)
+        self.requestTimeout = requestTimeout
+        self.limits = limits
+        group = MultiThreadedEventLoopGroup(numberOfThreads: max(eventLoops, 1))
+        pools = WorkerPools(scrape: NIOThreadPool(numberOfThreads: max(workers, 1)),
+                            api: NIOThreadPool(numberOfThreads: max(workers, 1)))
+        pools.scrape.start()
+        pools.api.start()
     }
 
     /// Binds and starts accepting; the returned channel closes when the server stops.
     public func bind(host: String, port: Int) async throws -> Channel {
-        let router = self.router, maxBody = maxBodyBytes, idle = idleTimeout
+        let context = ServingContext(router: router, maxBodyBytes: maxBodyBytes, limits: limits, pools: pools, limiter: limiter)
+        let idle = idleTimeout, requestTimeout = requestTimeout
         return try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    let deadline = RequestDeadlineHandler(timeout: requestTimeout)
+                    try channel.pipeline.syncOperations.addHandler(deadline)
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
                     try channel.pipeline.syncOperations.configureHTTPServerPipeline(withErrorHandling: true)
                     try channel.pipeline.syncOperations.addHandler(
                         HTTPResponseCompressor(initialByteBufferCapacity: 64 * 1024,
                                                responseCompressionPredicate: HTTPServer.shouldCompress))
-                    try channel.pipeline.syncOperations.addHandler(RequestHandler(router: router, maxBodyBytes: maxBody))
+                    try channel.pipeline.syncOperations.addHandler(RequestHandler(serving: context, deadline: deadline))
                 }
             }
             .bind(host: host.isEmpty ? "0.0.0.0" : host, port: port).get()
@@ -49,25 +74,96 @@ public final class HTTPServer: Sendable {
 
     public func shutdown() async throws {
         try await group.shutdownGracefully()
+        try await pools.scrape.shutdownGracefully()
+        try await pools.api.shutdownGracefully()
     }
 }
 
-/// Collects one request, asks the router, writes the response.
+/// The two worker pools.
+struct WorkerPools: Sendable {
+    let scrape: NIOThreadPool
+    let api: NIOThreadPool
+}
+
+/// What every connection's handler shares.
+struct ServingContext: Sendable {
+    let router: APIRouter
+    let maxBodyBytes: Int
+    let limits: ServingLimits
+    let pools: WorkerPools
+    let limiter: ConcurrencyLimiter
+}
+
+/// Counts requests in flight per endpoint; an endpoint at its limit takes no more.
+final class ConcurrencyLimiter: Sendable {
+    private let inFlight = Mutex<[String: Int]>([:])
+
+    /// Takes a place for `endpoint`; false when `limit` are already in flight.
+    func acquire(_ endpoint: String, limit: Int) -> Bool {
+        inFlight.withLock { counts in
+            let n = counts[endpoint, default: 0]
+            guard n < limit else { return false }
+            counts[endpoint] = n + 1
+            return true
+        }
+    }
+
+    /// Gives a place back (an endpoint with none in flight is forgotten: keys never pile up).
+    func release(_ endpoint: String) {
+        inFlight.withLock { counts in
+            let n = counts[endpoint, default: 0]
+            counts[endpoint] = n > 1 ? n - 1 : nil
+        }
+    }
+}
+
+/// Closes a connection whose request (head and body) has not arrived whole within `timeout` of its
+/// first byte: a client that sends half a request and stalls holds nothing for long.
+final class RequestDeadlineHandler: ChannelInboundHandler {
+    typealias InboundIn = ByteBuffer
+    typealias InboundOut = ByteBuffer
+
+    let timeout: TimeAmount
+    private var deadline: Scheduled<Void>?
+
+    init(timeout: TimeAmount) { self.timeout = timeout }
+
+    func channelRead(context: ChannelHandlerContext, data: NIOAny) {
+        if deadline == nil {
+            let channel = context.channel
+            deadline = context.eventLoop.scheduleTask(in: timeout) { channel.close(promise: nil) }
+        }
+        context.fireChannelRead(data)
+    }
+
+    /// The request arrived whole: the next one gets a deadline of its own.
+    func requestComplete() {
+        deadline?.cancel()
+        deadline = nil
+    }
+
+    func channelInactive(context: ChannelHandlerContext) {
+        requestComplete()
+        context.fireChannelInactive()
+    }
+}
+
+/// Collects one request, runs it where its `Workload` says, writes the response.
 final class RequestHandler: ChannelInboundHandler {
     typealias InboundIn = HTTPServerRequestPart
     typealias OutboundOut = HTTPServerResponsePart
 
-    let router: APIRouter
-    let maxBodyBytes: Int
+    let serving: ServingContext
+    let deadline: RequestDeadlineHandler
     private var head: HTTPRequestHead?
     private var body: [UInt8] = []
     private var tooLarge = false
     /// True while an event stream is being sent: the connection is then quiet on purpose.
     private var streaming = false
 
-    init(router: APIRouter, maxBodyBytes: Int) {
-        self.router = router
-        self.maxBodyBytes = maxBodyBytes
+    init(serving: ServingContext, deadline: RequestDeadlineHandler) {
+        self.serving = serving
+        self.deadline = deadline
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -77,27 +173,68 @@ final class RequestHandler: ChannelInboundHandler {
             body.removeAll(keepingCapacity: true)
             tooLarge = false
         case .body(var buffer):
-            if body.count + buffer.readableBytes > maxBodyBytes {
+            if body.count + buffer.readableBytes > serving.maxBodyBytes {
                 tooLarge = true
             } else if let bytes = buffer.readBytes(length: buffer.readableBytes) {
                 body.append(contentsOf: bytes)
             }
         case .end:
+            deadline.requestComplete()
             guard let head else { return }
             self.head = nil
-            let response: HTTPResponse
+            let keepAlive = head.isKeepAlive && !tooLarge
             if tooLarge {
-                response = .text(413, "request body larger than \(maxBodyBytes) bytes")
-            } else {
-                let request = HTTPRequest(method: "\(head.method)", uri: head.uri, body: body,
-                                          headers: head.headers.map { ($0.name, $0.value) })
-                response = router.handle(request)
+                write(.text(413, "request body larger than \(serving.maxBodyBytes) bytes"), keepAlive: keepAlive,
+                      version: head.version, context: context)
+                return
             }
-            write(response, keepAlive: head.isKeepAlive && !tooLarge, version: head.version, context: context)
+            let request = HTTPRequest(method: "\(head.method)", uri: head.uri, body: body,
+                                      headers: head.headers.map { ($0.name, $0.value) })
+            run(request, keepAlive: keepAlive, version: head.version, context: context)
+        }
+    }
+
+    private func run(_ request: HTTPRequest, keepAlive: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
+        let router = serving.router, limiter = serving.limiter
+        let work = router.workload(request, limits: serving.limits)
+        if work.pool == .inline {
+            write(router.handle(request), keepAlive: keepAlive, version: version, context: context)
+            return
+        }
+        guard limiter.acquire(work.endpoint, limit: work.limit) else {
+            let refusal = HTTPResponse(status: 503,
+                                       body: Array("too many requests to \(work.endpoint) in flight (limit \(work.limit)); retry later\n".utf8),
+                                       headers: [("Retry-After", "1")])
+            write(refusal, keepAlive: keepAlive, version: version, context: context)
+            return
+        }
+        let pool = work.pool == .scrape ? serving.pools.scrape : serving.pools.api
+        let lowerPriority = work.pool == .api
+        let done = pool.runIfActive(eventLoop: context.eventLoop) { () -> HTTPResponse in
+            if lowerPriority { WorkerPriority.lower() }
+            return router.handle(request)
+        }
+        let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
+        done.whenComplete { result in
+            let (handler, context) = bound.value
+            var response: HTTPResponse
+            switch result {
+            case .success(let r): response = r
+            case .failure: response = .text(503, "the server is shutting down\n")
+            }
+            if work.isStream && response.eventStream != nil {
+                // The place is held while the stream is open.
+                context.channel.closeFuture.whenComplete { _ in limiter.release(work.endpoint) }
+            } else {
+                limiter.release(work.endpoint)
+            }
+            if response.status == 503 && response.eventStream == nil { response.headers.append(("Retry-After", "1")) }
+            handler.write(response, keepAlive: keepAlive, version: version, context: context)
         }
     }
 
     private func write(_ response: HTTPResponse, keepAlive: Bool, version: HTTPVersion, context: ChannelHandlerContext) {
+        guard context.channel.isActive else { return }
         if let events = response.eventStream {
             stream(events, status: response.status, version: version, context: context)
             return
@@ -150,5 +287,15 @@ final class RequestHandler: ChannelInboundHandler {
         } else {
             context.fireUserInboundEventTriggered(event)
         }
+    }
+}
+
+/// The API pool's threads run at nice 5, below the event loops and the scrape pool: a burst of
+/// slow API requests takes the CPU the scrapes and `/healthz` leave. (On Linux the nice value is a
+/// thread's own, and `who = 0` is the calling thread.)
+enum WorkerPriority {
+    static func lower() {
+        let which = __priority_which_t(PRIO_PROCESS.rawValue)
+        if getpriority(which, 0) < 5 { _ = setpriority(which, 0, 5) }
     }
 }

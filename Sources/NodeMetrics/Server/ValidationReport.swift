@@ -39,8 +39,7 @@ public enum ValidationReport {
         }
         out += "\n"
         out += "Block device setup: \(m.diskMap.isEmpty ? "[Unknown]" : "[Supported and recommended]")\n"
-        for key in m.diskMap.keys.sorted() {
-            let d = m.diskMap[key]!
+        for (key, d) in m.diskMap.sorted(by: { $0.key < $1.key }) {
             out += "\t\(d.name) (\(key)): \(d.size) bytes, scheduler \(d.scheduler)\n"
         }
         out += "\n"
@@ -49,7 +48,14 @@ public enum ValidationReport {
         out += "\t\(discovery.watches) watches, \(discovery.rescans) rescans, \(discovery.overflows) queue overflows\n"
         if let failure = discovery.failure { out += "\t\(failure)\n" }
         out += "\n"
-        out += "Managed containers: \(manager.store.count)\n"
+        out += "Managed containers: \(manager.store.count)\(manager.isReady ? "" : " (first discovery pass still running)")\n"
+        let failures = manager.sampleFailures
+        out += "\nSampling failures: \(failures.failing.isEmpty ? "[none now]" : "[\(failures.failing.count) failing]")\n"
+        for (reason, n) in failures.counts.sorted(by: { $0.key < $1.key }) { out += "\t\(reason): \(n) since start\n" }
+        for (name, reason) in failures.failing.sorted(by: { $0.key < $1.key }).prefix(20) {
+            out += "\t\(name): latest sample failed (\(reason))\n"
+        }
+        if !m.scrapeErrors.isEmpty { out += "\tmachine info: \(m.scrapeErrors.joined(separator: "; "))\n" }
         return out
     }
 }
