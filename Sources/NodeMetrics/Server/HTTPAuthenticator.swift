@@ -173,6 +173,7 @@ public final class HTTPAuthenticator: Sendable {
             expected = Self.md5Hex([ha1, nonce, ha2].joined(separator: ":"))
         }
         guard expected.utf8.elementsEqual(response.lowercased().utf8) else { return .denied }
+        // `time` is one this server signed (checked above), so the subtraction cannot overflow.
         return Self.now() - time > Self.nonceLifetime ? .stale : .ok
     }
 }
