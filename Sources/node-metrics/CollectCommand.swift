@@ -43,7 +43,7 @@ struct Collect: ParsableCommand {
                                             dynamic: allowDynamicHousekeeping.value)
         c.storage = ContainerStore.Limits(maxAge: storageDuration, maxCount: 4096)
         let manager = try ContainerManager(configuration: c)
-        manager.start()
+        guard manager.start() else { throw HousekeepingNotStarted() }
         var request = timespec(tv_sec: Int(duration.nanoseconds / 1_000_000_000), tv_nsec: Int(duration.nanoseconds % 1_000_000_000))
         var remaining = timespec()
         while nanosleep(&request, &remaining) != 0 { request = remaining }

@@ -99,13 +99,21 @@ struct SandboxMonitorService: Service {
     }
 }
 
+/// The housekeeping thread could not be started (the manager logged why): nothing would be sampled.
+struct HousekeepingNotStarted: Error, CustomStringConvertible {
+    var description: String { "the housekeeping thread could not be started" }
+}
+
 /// Runs the manager and the runtime integrations until graceful shutdown.
 struct ManagerService: Service {
     let manager: ContainerManager
     let runtimes: RuntimeMetadata
     func run() async throws {
         runtimes.start()
-        manager.start()
+        guard manager.start() else {
+            runtimes.stop()
+            throw HousekeepingNotStarted()
+        }
         try? await gracefulShutdown()
         manager.stop()
         runtimes.stop()

@@ -3,16 +3,19 @@ import Testing
 @testable import NodeMetrics
 
 /// Serves recorded HTTP responses on a unix socket, as a runtime daemon would (CRI-O here: no package
-/// for it exists on Debian 12). `routes` maps a request path to (status, body); anything else is 404.
+/// for it exists on Debian 12). `routes` maps a request path to (status, body); `raw` maps a path to a
+/// whole response sent as it is (a malformed one); anything else is 404.
 final class RecordedUnixServer: @unchecked Sendable {
     let path: String
     private let fd: Int32
     private let routes: [String: (Int, String)]
+    private let raw: [String: String]
     private var thread: Thread?
 
-    init(path: String, routes: [String: (Int, String)]) throws {
+    init(path: String, routes: [String: (Int, String)], raw: [String: String] = [:]) throws {
         self.path = path
         self.routes = routes
+        self.raw = raw
         unlink(path)
         fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue), 0)
         var addr = sockaddr_un()
@@ -43,7 +46,7 @@ final class RecordedUnixServer: @unchecked Sendable {
             let line = String(decoding: request.prefix { $0 != 13 }, as: UTF8.self).split(separator: " ")
             let target = line.count > 1 ? String(line[1]) : ""
             let (status, body) = routes[target] ?? (404, "can't find the container with id \(target.split(separator: "/").last ?? "")")
-            let response = "HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
+            let response = raw[target] ?? "HTTP/1.1 \(status) X\r\nContent-Type: application/json\r\nContent-Length: \(body.utf8.count)\r\nConnection: close\r\n\r\n\(body)"
             _ = response.withCString { write(client, $0, strlen($0)) }
             close(client)
         }

@@ -34,7 +34,7 @@ import Testing
             b.withMemoryRebound(to: CChar.self) { cgf_parse_flat_keyed($0.baseAddress, $0.count, list) }
         }
         var out: [String: UInt64] = [:]
-        let items = cgf_kv_items(list)!
+        let items = cgf_kv_items(list)
         for i in 0..<Int(list.pointee.count) { out[String(cString: cgf_kv_key(items + i))] = items[i].value }
         return (rc, out)
     }

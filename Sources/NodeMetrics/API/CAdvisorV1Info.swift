@@ -31,8 +31,8 @@ public enum CAdvisorV1Info {
 
     /// The spec's `labels` and `envs` (omitted when empty, as Go's omitempty).
     static func writeLabelsAndEnv(_ m: ContainerMetadata, _ w: inout JSONWriter) {
-        if !m.labels.isEmpty { w.object("labels") { w in for k in m.labels.keys.sorted() { w.field(k, m.labels[k]!) } } }
-        if !m.env.isEmpty { w.object("envs") { w in for k in m.env.keys.sorted() { w.field(k, m.env[k]!) } } }
+        if !m.labels.isEmpty { w.object("labels") { w in for (k, v) in m.labels.sorted(by: { $0.key < $1.key }) { w.field(k, v) } } }
+        if !m.env.isEmpty { w.object("envs") { w in for (k, v) in m.env.sorted(by: { $0.key < $1.key }) { w.field(k, v) } } }
     }
 
     /// ContainerInfo: the reference fields inline, then subcontainers, spec and stats (oldest first).
@@ -160,8 +160,7 @@ public enum CAdvisorV1Info {
             w.endObject()
         }
         w.object("disk_map") { w in
-            for key in m.diskMap.keys.sorted() {
-                let d = m.diskMap[key]!
+            for (key, d) in m.diskMap.sorted(by: { $0.key < $1.key }) {
                 w.object(key) { w in
                     w.field("name", d.name)
                     w.field("major", d.major)

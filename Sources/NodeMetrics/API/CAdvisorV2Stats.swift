@@ -2,18 +2,20 @@
 /// `cpu_inst`, and `MachineStats`.
 public enum CAdvisorV2Stats {
     /// (cur − last) per second of wall time, as cAdvisor's instantaneous CPU (nanocores); nil when the
-    /// counter went backwards or time did not advance.
+    /// counter went backwards (a cgroup recreated under the same name), time did not advance, or the
+    /// rate does not fit in 64 bits (a counter that jumped by ~2^64 within a second: no real CPU does).
     static func rate(_ last: UInt64, _ cur: UInt64, _ elapsedNanos: Int64) -> UInt64? {
         guard cur >= last, elapsedNanos > 0 else { return nil }
         let (high, low) = (cur - last).multipliedFullWidth(by: 1_000_000_000)
-        let (q, _) = UInt64(elapsedNanos).dividingFullWidth((high, low))
-        return q
+        let divisor = UInt64(elapsedNanos)
+        guard high < divisor else { return nil } // dividingFullWidth traps when the quotient overflows
+        return divisor.dividingFullWidth((high, low)).quotient
     }
 
     /// `cpu_inst` between two consecutive samples; nil for the first sample or a counter reset.
     static func writeCPUInst(_ last: ContainerSample?, _ cur: ContainerSample, _ w: inout JSONWriter) {
         guard let last else { return }
-        let dt = cur.timestampNanos - last.timestampNanos
+        let dt = cur.timestampNanos.saturatingSubtract(last.timestampNanos)
         guard let total = rate(last.cpu.usage.total, cur.cpu.usage.total, dt),
               let user = rate(last.cpu.usage.user, cur.cpu.usage.user, dt),
               let system = rate(last.cpu.usage.system, cur.cpu.usage.system, dt) else { return }
@@ -125,18 +127,19 @@ public enum CAdvisorV2Stats {
                 w.field("available", fs.available)
                 w.field("inodes_free", fs.inodesFree)
                 w.object("inline") { w in
-                    let ms: UInt64 = 1_000_000
+                    // diskstats milliseconds as nanoseconds (u64 ms beyond 584 years saturate).
+                    func ns(_ i: Int) -> UInt64 { io(i).saturatingMultiply(1_000_000) }
                     w.field("reads_completed", io(0))
                     w.field("reads_merged", io(1))
                     w.field("sectors_read", io(2))
-                    w.field("read_duration", io(3) &* ms)
+                    w.field("read_duration", ns(3))
                     w.field("writes_completed", io(4))
                     w.field("writes_merged", io(5))
                     w.field("sectors_written", io(6))
-                    w.field("write_duration", io(7) &* ms)
+                    w.field("write_duration", ns(7))
                     w.field("io_in_progress", io(8))
-                    w.field("io_duration", io(9) &* ms)
-                    w.field("weighted_io_duration", io(10) &* ms)
+                    w.field("io_duration", ns(9))
+                    w.field("weighted_io_duration", ns(10))
                 }
                 w.endObject()
             }

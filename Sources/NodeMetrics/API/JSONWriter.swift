@@ -69,7 +69,13 @@ public struct JSONWriter {
         separator()
         if v.isFinite, v == v.rounded(), abs(v) < 1e21 {
             if v < 0 { bytes.append(UInt8(ascii: "-")) }
-            appendDecimal(UInt64(abs(v)))
+            // Integral and below 1e21 < 2^70: exact in UInt128 (UInt64 ends at 2^64 ≈ 1.8e19).
+            let magnitude = UInt128(abs(v))
+            if let small = UInt64(exactly: magnitude) {
+                appendDecimal(small)
+            } else {
+                bytes.append(contentsOf: String(magnitude).utf8)
+            }
         } else if v.isFinite {
             var text = "\(v)"
             // Go writes 1e-07 as 1e-7.
@@ -118,7 +124,7 @@ public struct JSONWriter {
     /// A map with string keys, written with sorted keys as Go does.
     public mutating func map(_ k: String, _ m: [String: UInt64]) {
         object(k) { w in
-            for key in m.keys.sorted() { w.field(key, m[key]!) }
+            for (key, value) in m.sorted(by: { $0.key < $1.key }) { w.field(key, value) }
         }
     }
 

@@ -7,7 +7,7 @@ enum SampleConversion {
         var out = ContainerSample()
         var parts = ContainerSample.Parts() // assigned once at the end: one box per sample
         out.timestampNanos = s.pointee.timestamp_ns
-        let status = cgf_sample_status(s)!
+        let status = cgf_sample_status(s)
         func ok(_ f: cgf_sample_file) -> Bool { status[Int(f.rawValue)] == Int8(CGF_OK) }
 
         out.cpu.usage.total = s.pointee.cpu.usage_total_ns
@@ -59,7 +59,7 @@ enum SampleConversion {
         var io = DiskIOSample()
         if mode == .v2 {
             do {
-                let t = cgf_sample_io_stat(s)!
+                let t = cgf_sample_io_stat(s)
                 io.ioServiceBytes = devices(t, [(Int(CGF_IOSTAT_RBYTES), "Read"), (Int(CGF_IOSTAT_WBYTES), "Write")])
                 io.ioServiced = devices(t, [(Int(CGF_IOSTAT_RIOS), "Read"), (Int(CGF_IOSTAT_WIOS), "Write")])
                 io.ioCostUsage = devices(t, [(Int(CGF_IOSTAT_COST_USAGE), "Count")])
@@ -82,7 +82,7 @@ enum SampleConversion {
 
         var hugetlb: [HugetlbSample] = []
         var errors: [SampleFileError] = []
-        let huge = cgf_sample_hugetlb(s)!
+        let huge = cgf_sample_hugetlb(s)
         for i in 0..<Int(s.pointee.hugetlb_count) {
             var h = HugetlbSample(pageSize: cadvisorPageSize(String(cString: cgf_hugetlb_size(huge + i))))
             h.usage = huge[i].usage
@@ -124,7 +124,7 @@ enum SampleConversion {
         out.memoryLow = c.memory_low
         out.memoryHigh = c.memory_high
         out.pidsMax = c.pids_max
-        let status = cgf_spec_status(s)!
+        let status = cgf_spec_status(s)
         for f in 0..<Int(CGF_S_COUNT.rawValue) where status[f] < 0 {
             out.errors.append(SampleFileError(file: specFileNames[mode == .v2 ? 1 : 0][f],
                                               reason: Status.text(Int32(status[f]))))
@@ -158,7 +158,7 @@ enum SampleConversion {
     }
 
     static func keyValues(_ list: UnsafePointer<cgf_kv_list>) -> [(key: String, value: UInt64)] {
-        let items = cgf_kv_items(list)!
+        let items = cgf_kv_items(list)
         return (0..<Int(list.pointee.count)).map { i in
             (key: String(cString: cgf_kv_key(items + i)), value: items[i].value)
         }
@@ -167,10 +167,10 @@ enum SampleConversion {
     /// The devices of a table, with the listed value slots under cAdvisor's operation names.
     /// Devices that have none of the slots are left out.
     static func devices(_ table: UnsafePointer<cgf_io_table>, _ slots: [(Int, String)]) -> [DiskDeviceStats] {
-        let rows = cgf_io_devices(table)!
+        let rows = cgf_io_devices(table)
         var out: [DiskDeviceStats] = []
         for i in 0..<Int(table.pointee.count) {
-            let values = cgf_io_values(rows + i)!
+            let values = cgf_io_values(rows + i)
             var device = DiskDeviceStats(major: rows[i].major, minor: rows[i].minor)
             for (slot, op) in slots where rows[i].present & (1 << UInt32(slot)) != 0 { device[op] = values[slot] }
             if device.present != 0 { out.append(device) }

@@ -462,11 +462,12 @@ public struct CPUSchedstat: Sendable, Equatable {
     public var runPeriods: UInt64 = 0
     public init() {}
 
+    /// Sums of threads' counters, saturating: a total that wrapped would look like a reset.
     static func + (a: CPUSchedstat, b: CPUSchedstat) -> CPUSchedstat {
         var s = a
-        s.runTime &+= b.runTime
-        s.runqueueTime &+= b.runqueueTime
-        s.runPeriods &+= b.runPeriods
+        s.runTime = a.runTime.saturatingAdd(b.runTime)
+        s.runqueueTime = a.runqueueTime.saturatingAdd(b.runqueueTime)
+        s.runPeriods = a.runPeriods.saturatingAdd(b.runPeriods)
         return s
     }
 }

@@ -69,7 +69,7 @@ public final class CgroupDiscovery {
     /// Waits up to `timeoutMs` for inotify events and applies them. Overflow triggers a rescan.
     public func poll(timeoutMs: Int32) -> [ContainerChange] {
         guard inotifyFD >= 0 else {
-            if timeoutMs > 0 { usleep(UInt32(timeoutMs) * 1000) }
+            if timeoutMs > 0 { usleep(UInt32(timeoutMs).saturatingMultiply(1000)) }
             return []
         }
         let n = cgf_inotify_read_batch(inotifyFD, timeoutMs, batch, readBuffer, 64 * 1024)

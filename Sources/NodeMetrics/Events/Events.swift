@@ -86,7 +86,7 @@ public final class EventStore: Sendable {
             if maxCount > 0 && maxAge > 0 {
                 var list = s.byType[event.type, default: []]
                 list.append(event)
-                let oldest = event.timestampNanos - maxAge
+                let oldest = event.timestampNanos.saturatingSubtract(maxAge)
                 var drop = list.prefix { $0.timestampNanos < oldest }.count
                 drop = max(drop, list.count - maxCount)
                 if drop > 0 { list.removeFirst(drop) }

@@ -17,16 +17,23 @@ public final class KmsgReader: @unchecked Sendable {
         self.onOOM = onOOM
     }
 
-    /// Opens the log; false when it cannot be read (no /dev/kmsg in the container, no permission).
+    /// Opens the log; false when it cannot be read (no /dev/kmsg in the container, no permission)
+    /// or its thread cannot be started.
     @discardableResult
     public func start() -> Bool {
         let fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC)
         guard fd >= 0 else { return false }
         lseek(fd, 0, SEEK_END)
         running.withLock { $0 = true }
-        thread = BackgroundThread(name: "nm-kmsg") { [self] in
-            self.loop(fd)
+        do {
+            thread = try BackgroundThread(name: "nm-kmsg") { [self] in
+                self.loop(fd)
+                close(fd)
+            }
+        } catch {
+            running.withLock { $0 = false }
             close(fd)
+            return false
         }
         return true
     }
@@ -59,12 +66,14 @@ public final class KmsgReader: @unchecked Sendable {
         }
     }
 
-    /// Converts a kmsg timestamp (µs of the monotonic clock) to wall-clock nanoseconds.
+    /// Converts a kmsg timestamp (µs of the monotonic clock, as the record says) to wall-clock
+    /// nanoseconds, saturating for a record beyond Int64 nanoseconds.
     static func wallClock(monotonicMicros: UInt64) -> Int64 {
         var real = timespec(), mono = timespec()
         clock_gettime(CLOCK_REALTIME, &real)
         clock_gettime(CLOCK_MONOTONIC, &mono)
-        let offset = (Int64(real.tv_sec) - Int64(mono.tv_sec)) * 1_000_000_000 + Int64(real.tv_nsec - mono.tv_nsec)
-        return offset + Int64(monotonicMicros) * 1000
+        let offset = Clocks.nanoseconds(seconds: Int64(real.tv_sec), nanos: Int64(real.tv_nsec))
+            .saturatingSubtract(Clocks.nanoseconds(seconds: Int64(mono.tv_sec), nanos: Int64(mono.tv_nsec)))
+        return offset.saturatingAdd(Int64(clamping: monotonicMicros).saturatingMultiply(1000))
     }
 }

@@ -14,6 +14,6 @@ enum Clocks {
     private static func read(_ clock: clockid_t) -> Int64 {
         var ts = timespec()
         clock_gettime(clock, &ts)
-        return Int64(ts.tv_sec) * 1_000_000_000 + Int64(ts.tv_nsec)
+        return nanoseconds(seconds: Int64(ts.tv_sec), nanos: Int64(ts.tv_nsec))
     }
 }

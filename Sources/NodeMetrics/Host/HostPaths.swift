@@ -13,9 +13,9 @@ public struct HostPaths: Sendable, Equatable {
     /// True when host paths are read directly (root prefix `/`).
     public var isHostRoot: Bool { root.isEmpty }
 
-    /// The path at which the host's `hostPath` (absolute) is visible to the agent.
+    /// The path at which the host's `hostPath` is visible to the agent. Host paths are absolute; one
+    /// that is not (a mount point or runtime path as some file wrote it) is taken from the host's `/`.
     public func path(_ hostPath: String) -> String {
-        precondition(hostPath.hasPrefix("/"), "host paths are absolute")
-        return root + hostPath
+        hostPath.hasPrefix("/") ? root + hostPath : root + "/" + hostPath
     }
 }

@@ -84,7 +84,7 @@ extension MachineInfo {
     /// Reads everything. Missing files leave their fields empty, as in cAdvisor.
     public static func read(paths: HostPaths, mounts: [MountEntry]? = nil) -> MachineInfo {
         var m = MachineInfo()
-        m.timestampNanos = Int64(Date().timeIntervalSince1970 * 1e9)
+        m.timestampNanos = Clocks.wallNanos()
         let cpuinfo = HostFiles.read(paths.path("/proc/cpuinfo"))
         if cpuinfo == nil { m.scrapeErrors.append("cannot read /proc/cpuinfo") }
         readCPUInfo(cpuinfo ?? "", into: &m)
@@ -129,7 +129,7 @@ extension MachineInfo {
                 sockets.insert(kv[1])
             case "core id": cores.insert(physical + ":" + kv[1])
             case "cpu MHz" where m.cpuFrequencyKHz == 0:
-                if let mhz = Double(kv[1]) { m.cpuFrequencyKHz = UInt64((mhz * 1000).rounded()) }
+                if let mhz = Double(kv[1]) { m.cpuFrequencyKHz = UInt64(saturating: (mhz * 1000).rounded()) }
             default: break
             }
         }
@@ -147,7 +147,7 @@ extension MachineInfo {
             guard statvfs(paths.path(m.mountPoint), &st) == 0 else { continue }
             seen.insert(m.source)
             let block = UInt64(st.f_frsize)
-            out.append(Filesystem(device: m.source, type: m.fsType, capacity: UInt64(st.f_blocks) * block,
+            out.append(Filesystem(device: m.source, type: m.fsType, capacity: UInt64(st.f_blocks).saturatingMultiply(block),
                                   inodes: UInt64(st.f_files), hasInodes: st.f_files > 0, mountPoint: m.mountPoint))
         }
         return out
@@ -166,7 +166,7 @@ extension MachineInfo {
             let schedulers = HostFiles.firstLine("\(dir)/\(name)/queue/scheduler") ?? "none"
             let active = schedulers.split(separator: " ").first { $0.hasPrefix("[") }
                 .map { String($0.dropFirst().dropLast()) } ?? "none"
-            out[dev] = Disk(name: name, major: mm[0], minor: mm[1], size: sectors * 512, scheduler: active)
+            out[dev] = Disk(name: name, major: mm[0], minor: mm[1], size: sectors.saturatingMultiply(512), scheduler: active)
         }
         return out
     }
@@ -182,11 +182,16 @@ extension MachineInfo {
         }
     }
 
-    /// Parses "0-3,5" style CPU lists.
+    /// The largest CPU number a list may name: the kernel's NR_CPUS is at most 8192; a file naming
+    /// more is not the kernel's, and a range up to it must not become an array of 2^63 entries.
+    static let maxCPUID = 65_535
+
+    /// Parses "0-3,5" style CPU lists (numbers above `maxCPUID` are left out).
     static func cpuList(_ text: String) -> [Int] {
         text.split(separator: ",").flatMap { part -> [Int] in
             let ends = part.split(separator: "-").compactMap { Int($0.trimmed) }
-            if ends.count == 2, ends[0] <= ends[1] { return Array(ends[0]...ends[1]) }
+            guard let first = ends.first, first <= maxCPUID else { return [] }
+            if ends.count == 2, first <= ends[1] { return Array(first...min(ends[1], maxCPUID)) }
             return ends.count == 1 ? ends : []
         }
     }
@@ -246,7 +251,7 @@ extension MachineInfo {
     /// "32768K" -> bytes.
     static func parseSize(_ s: String) -> UInt64 {
         let units: [Character: UInt64] = ["K": 1024, "M": 1024 * 1024, "G": 1024 * 1024 * 1024]
-        if let last = s.last, let unit = units[last], let v = UInt64(s.dropLast()) { return v * unit }
+        if let last = s.last, let unit = units[last], let v = UInt64(s.dropLast()) { return v.saturatingMultiply(unit) }
         return UInt64(s) ?? 0
     }
 

@@ -57,7 +57,7 @@ extension ContainerProcfs {
         var total: UInt64 = 0
         for pid in pids {
             let text = HostFiles.read(paths.path("/proc/\(pid)/smaps_rollup")) ?? HostFiles.read(paths.path("/proc/\(pid)/smaps"))
-            total &+= Self.referencedBytes(smaps: text ?? "")
+            total = total.saturatingAdd(Self.referencedBytes(smaps: text ?? ""))
         }
         return total
     }
@@ -67,7 +67,7 @@ extension ContainerProcfs {
         var total: UInt64 = 0
         for line in smaps.split(separator: "\n") where line.hasPrefix("Referenced:") {
             let f = line.split(separator: " ")
-            if f.count >= 2, let kb = UInt64(f[1]) { total &+= kb * 1024 }
+            if f.count >= 2, let kb = UInt64(f[1]) { total = total.saturatingAdd(kb.saturatingMultiply(1024)) }
         }
         return total
     }

@@ -78,10 +78,10 @@ public struct ContainerProcfs {
             if state == 7 { stats.listen += 1 }
             let queues = fields[4].split(separator: ":")
             if queues.count == 2 {
-                stats.txQueued += UInt64(queues[0], radix: 16) ?? 0
-                stats.rxQueued += UInt64(queues[1], radix: 16) ?? 0
+                stats.txQueued = stats.txQueued.saturatingAdd(UInt64(queues[0], radix: 16) ?? 0)
+                stats.rxQueued = stats.rxQueued.saturatingAdd(UInt64(queues[1], radix: 16) ?? 0)
             }
-            stats.dropped += UInt64(fields[12]) ?? 0
+            stats.dropped = stats.dropped.saturatingAdd(UInt64(fields[12]) ?? 0)
         }
         return stats
     }
@@ -103,9 +103,10 @@ public struct ContainerProcfs {
             guard statvfs(paths.path(fs.mountPoint), &st) == 0 else { return nil }
             var out = FilesystemStats(device: fs.device, type: fs.type)
             let block = UInt64(st.f_frsize)
-            out.capacity = UInt64(st.f_blocks) * block
-            out.available = UInt64(st.f_bavail) * block
-            out.usage = (UInt64(st.f_blocks) - UInt64(st.f_bfree)) * block
+            out.capacity = UInt64(st.f_blocks).saturatingMultiply(block)
+            out.available = UInt64(st.f_bavail).saturatingMultiply(block)
+            // A filesystem may report more free blocks than blocks (some FUSE ones do): usage 0.
+            out.usage = UInt64(st.f_blocks).saturatingSubtract(UInt64(st.f_bfree)).saturatingMultiply(block)
             out.inodes = UInt64(st.f_files)
             out.inodesFree = UInt64(st.f_ffree)
             let name = fs.device.split(separator: "/").last.map(String.init) ?? ""

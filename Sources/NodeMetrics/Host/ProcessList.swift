@@ -47,9 +47,9 @@ extension ContainerProcfs {
             if name != "/" && cgroup != name { continue }
             let status = try? procfs.processStatus(pid: pid)
             let uid = status?.fields["Uid"] ?? 0
-            let cpuSeconds = Double(stat.userTicks + stat.systemTicks) / ticks
+            let cpuSeconds = (Double(stat.userTicks) + Double(stat.systemTicks)) / ticks // u64 + u64 may not fit
             let elapsed = max(uptime - Double(stat.startTimeTicks) / ticks, 0)
-            let rss = UInt64(max(stat.rssPages, 0)) * pageSize
+            let rss = UInt64(max(stat.rssPages, 0)).saturatingMultiply(pageSize)
             var state = String(stat.state)
             if stat.nice < 0 { state += "<" } else if stat.nice > 0 { state += "N" }
             if stat.pid == stat.session { state += "s" }
@@ -57,11 +57,11 @@ extension ContainerProcfs {
             let fds = ((try? FileManager.default.contentsOfDirectory(atPath: "\(procDir)/\(pid)/fd")) ?? []).count
             out.append(ProcessEntry(
                 user: users[uid] ?? String(uid), pid: stat.pid, parentPID: stat.ppid,
-                startTime: Self.psStartTime(Int64(bootTime + Double(stat.startTimeTicks) / ticks), now: Int64(now.tv_sec)),
+                startTime: Self.psStartTime(Int64(saturating: bootTime + Double(stat.startTimeTicks) / ticks), now: Int64(now.tv_sec)),
                 percentCPU: elapsed > 0 ? (cpuSeconds / elapsed * 1000).rounded() / 10 : 0,
                 percentMemory: memTotal > 0 ? (Double(rss) / memTotal * 1000).rounded() / 10 : 0,
                 rss: rss, virtualSize: stat.virtualSize, status: state,
-                runningTime: Self.psTime(Int64(cpuSeconds)), cgroupPath: cgroup, command: stat.comm,
+                runningTime: Self.psTime(Int64(saturating: cpuSeconds)), cgroupPath: cgroup, command: stat.comm,
                 fdCount: fds, processor: stat.processor))
         }
         return out.sorted { $0.pid < $1.pid }
@@ -94,8 +94,7 @@ extension ContainerProcfs {
     static func psStartTime(_ start: Int64, now: Int64) -> String {
         var s = time_t(start), n = time_t(now)
         var a = tm(), b = tm()
-        gmtime_r(&s, &a)
-        gmtime_r(&n, &b)
+        guard gmtime_r(&s, &a) != nil, gmtime_r(&n, &b) != nil else { return "?" } // year beyond Int32
         func two(_ v: Int32) -> String { v < 10 ? "0\(v)" : "\(v)" }
         if a.tm_year == b.tm_year && a.tm_yday == b.tm_yday { return "\(two(a.tm_hour)):\(two(a.tm_min))" }
         let months = ["Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec"]

@@ -179,7 +179,7 @@ public final class Procfs {
     public func diskStats() throws(ProcfsError) -> [DiskStat] {
         let d = try read("diskstats", cgf_diskstats()) { cgf_procfs_read_diskstats(raw, $0, $1, $2) }
         defer { d.deallocate() }
-        let disks = cgf_diskstats_disks(d)!
+        let disks = cgf_diskstats_disks(d)
         return (0..<Int(d.pointee.count)).map { i in
             DiskStat(major: disks[i].major, minor: disks[i].minor, name: String(cString: cgf_disk_name(disks + i)),
                      fields: Array(UnsafeBufferPointer(start: cgf_disk_fields(disks + i), count: Int(disks[i].field_count))))
@@ -190,7 +190,7 @@ public final class Procfs {
     public func netDev(pid: Int32) throws(ProcfsError) -> [NetInterfaceStats] {
         let n = try read("\(pid)/net/dev", cgf_net_dev()) { cgf_procfs_read_net_dev(raw, pid, $0, $1, $2) }
         defer { n.deallocate() }
-        let ifs = cgf_net_interfaces(n)!
+        let ifs = cgf_net_interfaces(n)
         return (0..<Int(n.pointee.count)).map { i in
             let v = ifs[i]
             return NetInterfaceStats(name: String(cString: cgf_net_interface_name(ifs + i)),

@@ -22,7 +22,7 @@ public struct SystemIdentity: Sendable, Equatable {
     /// Calls an sd_id128 getter; nil when libsystemd reports an error.
     static func fromSystemd(_ get: (UnsafeMutablePointer<CChar>) -> Int32) -> String? {
         var buffer = [CChar](repeating: 0, count: 33)
-        let rc = buffer.withUnsafeMutableBufferPointer { get($0.baseAddress!) }
+        let rc = get(&buffer)
         guard rc == 0 else { return nil }
         return String(decoding: buffer.prefix(32).map { UInt8(bitPattern: $0) }, as: UTF8.self)
     }

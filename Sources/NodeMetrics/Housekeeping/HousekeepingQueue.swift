@@ -18,16 +18,7 @@ public struct HousekeepingPolicy: Sendable, Equatable {
     /// The interval after a sample, given the current one and whether the stats changed.
     public func next(current: Int64, changed: Bool) -> Int64 {
         guard dynamic, !changed else { return interval }
-        return min(current * 2, maxInterval)
-    }
-}
-
-extension Duration {
-    /// Whole nanoseconds, saturating.
-    public var nanoseconds: Int64 {
-        let (s, atto) = components
-        let (ns, overflow) = s.multipliedReportingOverflow(by: 1_000_000_000)
-        return overflow ? Int64.max : ns + atto / 1_000_000_000
+        return min(current.saturatingMultiply(2), maxInterval)
     }
 }
 
@@ -80,7 +71,7 @@ public struct HousekeepingQueue {
     public mutating func completed(_ name: String, at now: Int64, changed: Bool) {
         guard let current = state[name] else { return }
         let interval = policy.next(current: current.interval, changed: changed)
-        schedule(name, due: now + interval, interval: interval)
+        schedule(name, due: now.saturatingAdd(interval), interval: interval)
     }
 
     private mutating func schedule(_ name: String, due: Int64, interval: Int64) {

@@ -24,7 +24,8 @@ public struct KubeletConfiguration: Sendable {
     /// The node part of a summary: boot time, machine info, pid_max and the host's thread count.
     func node(manager: ContainerManager) -> KubeletSummary.Node {
         let paths = manager.configuration.paths
-        let boot = Int64(AgentProcessMetrics.bootTime) * 1_000_000_000 // btime is kernel-wide
+        // btime is kernel-wide; a /proc/stat btime beyond Int64 nanoseconds saturates.
+        let boot = Int64(saturating: AgentProcessMetrics.bootTime).saturatingMultiply(1_000_000_000)
         let maxPID = HostFiles.firstLine(paths.path("/proc/sys/kernel/pid_max")).flatMap { Int64($0) }
         // /proc/loadavg's fourth field: running/total scheduling entities.
         let threads = HostFiles.firstLine(paths.path("/proc/loadavg"))

@@ -86,10 +86,10 @@ public enum KubeletSummary {
             if !onlyCPUAndMemory {
                 if let sandbox = pod.sandbox?.samples.last, !sandbox.network.isEmpty { writeNetwork(sandbox, &w) }
                 let counts = pod.containers.compactMap { $0.snapshot.samples.last?.processes?.processCount }
-                if !counts.isEmpty { w.object("process_stats") { w in w.field("process_count", counts.reduce(0, +)) } }
+                if !counts.isEmpty { w.object("process_stats") { w in w.field("process_count", counts.saturatingSum()) } }
             }
-            if let s = pod.cgroup?.samples.last {
-                writeSwap(s, limit: pod.cgroup!.spec.hasMemory ? pod.cgroup!.spec.memorySwapLimit : nil, &w)
+            if let cg = pod.cgroup, let s = cg.samples.last {
+                writeSwap(s, limit: cg.spec.hasMemory ? cg.spec.memorySwapLimit : nil, &w)
             }
             w.endObject()
         }

@@ -78,8 +78,8 @@ public struct KubeletView: Sendable {
             }
             pods[key] = pod
         }
-        self.pods = order.map { key in
-            var pod = pods[key]!
+        self.pods = order.compactMap { key in
+            guard var pod = pods[key] else { return nil } // every key in `order` was stored above
             pod.cgroup = podCgroups[pod.uid]
             pod.containers.sort { $0.name < $1.name }
             pod.startNanos = pod.sandbox?.creationTimeNanos ?? pod.cgroup?.creationTimeNanos
@@ -92,6 +92,6 @@ public struct KubeletView: Sendable {
     public static func usageNanoCores(_ s: ContainerSnapshot) -> UInt64? {
         guard s.samples.count >= 2 else { return nil }
         let a = s.samples[s.samples.count - 2], b = s.samples[s.samples.count - 1]
-        return CAdvisorV2Stats.rate(a.cpu.usage.total, b.cpu.usage.total, b.timestampNanos - a.timestampNanos)
+        return CAdvisorV2Stats.rate(a.cpu.usage.total, b.cpu.usage.total, b.timestampNanos.saturatingSubtract(a.timestampNanos))
     }
 }

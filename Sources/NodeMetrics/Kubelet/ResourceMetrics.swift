@@ -62,10 +62,10 @@ public enum ResourceMetrics {
         }
         add("resource_scrape_error", [], root == nil ? 1 : 0, nil)
         add("scrape_error", [], root == nil ? 1 : 0, nil)
-        for name in series.keys.sorted() {
+        for (name, samples) in series.sorted(by: { $0.key < $1.key }) {
             guard let family = families[name] else { continue }
             w.header(name, help: family.help, type: family.type)
-            for s in series[name]! { w.sample(name, labels: s.labels, value: s.value, timestampMillis: s.ts) }
+            for s in samples { w.sample(name, labels: s.labels, value: s.value, timestampMillis: s.ts) }
         }
         return w.bytes
     }

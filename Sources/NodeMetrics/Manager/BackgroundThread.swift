@@ -9,17 +9,31 @@ final class BackgroundThread {
         let body: () -> Void
         init(_ body: @escaping () -> Void) { self.body = body }
     }
+
+    /// pthread_create failed: a resource limit (threads, memory), not a bug. The caller decides
+    /// whether it can go on without the thread.
+    struct StartError: Error, CustomStringConvertible {
+        var name: String
+        var code: Int32
+        var description: String { "cannot start thread \(name): \(String(cString: strerror(code)))" }
+    }
+
     private var thread = pthread_t()
     private var joined = false
 
-    init(name: String, _ body: @escaping () -> Void) {
+    init(name: String, _ body: @escaping () -> Void) throws(StartError) {
         let box = Unmanaged.passRetained(Box(body)).toOpaque()
         let rc = pthread_create(&thread, nil, { arg in
-            let box = Unmanaged<Box>.fromOpaque(arg!).takeRetainedValue()
+            // The argument is the box passed below, never null: pthread_create hands it over as is.
+            guard let arg else { return nil }
+            let box = Unmanaged<Box>.fromOpaque(arg).takeRetainedValue()
             box.body()
             return nil
         }, box)
-        precondition(rc == 0, "pthread_create failed for \(name): \(rc)")
+        guard rc == 0 else {
+            Unmanaged<Box>.fromOpaque(box).release() // the thread never started: nobody else takes it
+            throw StartError(name: name, code: rc)
+        }
     }
 
     /// Waits for the closure to return.

@@ -74,7 +74,7 @@ public final class ContainerManager: @unchecked Sendable {
         budget = configuration.descriptorBudget ?? DescriptorBudget.fromProcessLimit()
         // No more samples than storage_duration holds at the base interval (intervals only grow).
         var limits = configuration.storage
-        let perInterval = limits.maxAge / max(configuration.housekeeping.interval, 1) + 2
+        let perInterval = (limits.maxAge / max(configuration.housekeeping.interval, 1)).saturatingAdd(2)
         limits.maxCount = Int(min(Int64(limits.maxCount), perInterval))
         store = ContainerStore(limits: limits)
         events = EventStore(retention: configuration.eventRetention)
@@ -107,20 +107,30 @@ public final class ContainerManager: @unchecked Sendable {
         shared.withLock { ($0.rescans, $0.overflows, $0.watchCount, $0.discoveryFailure) }
     }
 
-    /// Starts discovery, housekeeping and the kernel log reader.
-    public func start() {
+    /// Starts discovery, housekeeping and the kernel log reader. False (and logged) when the
+    /// housekeeping thread cannot be started (a thread or memory limit): nothing is sampled then.
+    @discardableResult
+    public func start() -> Bool {
         let alreadyRunning = shared.withLock { s -> Bool in
             defer { s.running = true }
             return s.running
         }
-        guard !alreadyRunning else { return }
+        guard !alreadyRunning else { return true }
         refreshMachineInfo()
         if configuration.metricKinds.contains(.oomEvent), let path = configuration.kmsgPath {
             let reader = KmsgReader(path: path) { [weak self] oom in self?.recordOOM(oom) }
             if !reader.start() { logger.warning("cannot read \(path): no OOM events") }
             kmsg = reader
         }
-        thread = BackgroundThread(name: "nm-housekeeping") { [self] in self.run() }
+        do {
+            thread = try BackgroundThread(name: "nm-housekeeping") { [self] in self.run() }
+        } catch {
+            logger.error("no housekeeping: \(error)")
+            kmsg?.stop()
+            shared.withLock { $0.running = false }
+            return false
+        }
+        return true
     }
 
     /// cAdvisor's `max_age`: containers whose newest sample is older than `maxAge` are sampled now, on
@@ -163,8 +173,9 @@ public final class ContainerManager: @unchecked Sendable {
         apply(discovery.start())
         let rescanEvery = configuration.globalHousekeepingInterval.nanoseconds
         let machineEvery = configuration.machineInfoInterval.nanoseconds
-        var nextRescan = Clocks.monotonicNanos() + rescanEvery
-        var nextMachineInfo = Clocks.monotonicNanos() + machineEvery
+        // The intervals are flags (up to ~292 years): the sums saturate.
+        var nextRescan = Clocks.monotonicNanos().saturatingAdd(rescanEvery)
+        var nextMachineInfo = Clocks.monotonicNanos().saturatingAdd(machineEvery)
         publishDiscoveryStatus()
         while isRunning {
             var now = Clocks.monotonicNanos()
@@ -175,7 +186,7 @@ public final class ContainerManager: @unchecked Sendable {
             if now >= nextRescan {
                 apply(discovery.rescan())
                 firstPID.removeAll()
-                nextRescan = now + rescanEvery
+                nextRescan = now.saturatingAdd(rescanEvery)
                 cgf_release_free_memory() // hand the heap's free pages back to the kernel once a minute
             }
             var sampled = 0
@@ -191,7 +202,7 @@ public final class ContainerManager: @unchecked Sendable {
             }
             if now >= nextMachineInfo {
                 refreshMachineInfo()
-                nextMachineInfo = now + machineEvery
+                nextMachineInfo = now.saturatingAdd(machineEvery)
             }
             publishDiscoveryStatus()
         }
@@ -248,20 +259,21 @@ public final class ContainerManager: @unchecked Sendable {
         referencedCycles[name] = nil
         store.remove(name)
         if failingCount > 0 { clearFailure(name) } // forget it: it is not kept any more
-        events.add(ContainerEvent(containerName: name, timestampNanos: Int64(Date().timeIntervalSince1970 * 1e9),
-                                  type: .containerDeletion))
+        events.add(ContainerEvent(containerName: name, timestampNanos: Clocks.wallNanos(), type: .containerDeletion))
     }
 
-    /// cAdvisor's creation time: the oldest modification time of the cgroup's directories.
+    /// cAdvisor's creation time: the oldest modification time of the cgroup's directories (any time
+    /// root gave them with `touch`: beyond the year 2262 it saturates at Int64.max), else now.
     private func creationTime(_ name: String) -> Int64 {
-        var oldest = Int64.max
+        var oldest: Int64?
         for root in discovery.roots {
             var st = stat()
             if stat(name == "/" ? root : root + name, &st) == 0 {
-                oldest = min(oldest, Int64(st.st_mtim.tv_sec) * 1_000_000_000 + Int64(st.st_mtim.tv_nsec))
+                let mtime = Clocks.nanoseconds(seconds: Int64(st.st_mtim.tv_sec), nanos: Int64(st.st_mtim.tv_nsec))
+                oldest = min(oldest ?? mtime, mtime)
             }
         }
-        return oldest == Int64.max ? Int64(Date().timeIntervalSince1970 * 1e9) : oldest
+        return oldest ?? Clocks.wallNanos()
     }
 
     private func sample(_ name: String, now: Int64) {

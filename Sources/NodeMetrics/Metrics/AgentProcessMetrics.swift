@@ -22,7 +22,7 @@ enum AgentProcessMetrics {
         let maxVirtual = limit.rlim_cur == rlim_t.max ? Double(UInt64.max) : Double(limit.rlim_cur)
 
         w.header("process_cpu_seconds_total", help: "Total user and system CPU time spent in seconds.", type: .counter)
-        w.sample("process_cpu_seconds_total", value: Double(stat.userTicks + stat.systemTicks) / clockTicks)
+        w.sample("process_cpu_seconds_total", value: (Double(stat.userTicks) + Double(stat.systemTicks)) / clockTicks)
         w.header("process_max_fds", help: "Maximum number of open file descriptors.", type: .gauge)
         w.sample("process_max_fds", value: maxFDs)
         w.header("process_open_fds", help: "Number of open file descriptors.", type: .gauge)

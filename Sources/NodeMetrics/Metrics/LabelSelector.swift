@@ -12,6 +12,11 @@ public struct LabelSelector: Sendable, Equatable {
 
     public var requirements: [Requirement]
 
+    /// The empty selector: selects everything.
+    public static let everything = LabelSelector(requirements: [])
+
+    private init(requirements: [Requirement]) { self.requirements = requirements }
+
     public struct ParseError: Error, CustomStringConvertible, Equatable {
         public var selector: String
         public var reason: String
@@ -99,11 +104,11 @@ public struct LabelSelector: Sendable, Equatable {
 /// cgroups) are left out once a namespace is asked for. Machine metrics are never filtered.
 public struct MetricsFilter: Sendable, Equatable {
     public var namespaces: Set<String> = []
-    public var selector = try! LabelSelector(parsing: "")
+    public var selector = LabelSelector.everything
     /// Runtimes whose containers are exported ("docker", "podman"; empty: every container).
     public var runtimes: Set<String> = []
 
-    public init(namespaces: Set<String> = [], selector: LabelSelector = try! LabelSelector(parsing: "")) {
+    public init(namespaces: Set<String> = [], selector: LabelSelector = .everything) {
         self.namespaces = namespaces
         self.selector = selector
     }

@@ -53,7 +53,7 @@ public struct CRIOClient: Sendable {
         m.aliases = name.isEmpty ? [id] : [name, id]
         m.image = c.image ?? ""
         m.labels = c.labels ?? [:]
-        m.pid = Int32(clamping: c.pid ?? 0)
+        m.pid = ContainerMetadata.pid(fromRuntime: c.pid ?? 0)
         if let t = c.created_time, t > 0 { m.createdNanos = t }
         m.deriveKubernetesIdentity()
         return m

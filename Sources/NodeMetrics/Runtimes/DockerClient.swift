@@ -72,7 +72,7 @@ public struct DockerClient: Sendable {
         case "unhealthy", "starting": m.health = 0
         default: m.health = -1
         }
-        m.pid = Int32(c.State?.Pid ?? 0)
+        m.pid = ContainerMetadata.pid(fromRuntime: c.State?.Pid ?? 0)
         m.createdNanos = c.Created.flatMap(GoTime.parseRFC3339)
         m.startedNanos = c.State?.StartedAt.flatMap(GoTime.parseRFC3339)
         m.writableLayer = c.GraphDriver?.Data?["UpperDir"] ?? ""

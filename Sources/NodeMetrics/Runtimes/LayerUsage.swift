@@ -36,8 +36,13 @@ public final class LayerUsage: Sendable {
         self.logger = logger
     }
 
+    /// Starts the walker; a thread that cannot be started is logged and layers go unmeasured.
     public func start() {
-        _ = BackgroundThread(name: "nm-layer-usage") { [self] in loop() }
+        do {
+            _ = try BackgroundThread(name: "nm-layer-usage") { [self] in loop() }
+        } catch {
+            logger.error("no writable layer usage: \(error)")
+        }
     }
 
     public func stop() {
@@ -89,8 +94,8 @@ public final class LayerUsage: Sendable {
             }
         }
         fs.baseUsage = base.bytes
-        fs.usage = base.bytes + logs.bytes
-        fs.inodes = base.inodes + logs.inodes
+        fs.usage = base.bytes.saturatingAdd(logs.bytes)
+        fs.inodes = base.inodes.saturatingAdd(logs.inodes)
         store.updateLayerUsage(name, fs)
         reschedule(name, tookNanos: Clocks.monotonicNanos() - started)
     }
@@ -116,7 +121,9 @@ public final class LayerUsage: Sendable {
     static func usage(of path: String) -> (bytes: UInt64, inodes: UInt64)? {
         var root = stat()
         guard lstat(path, &root) == 0 else { return nil }
-        var bytes = UInt64(root.st_blocks) * 512, inodes: UInt64 = 1
+        // st_blocks is what the filesystem says (a FUSE one may say anything): clamped and saturated.
+        func size(_ st: stat) -> UInt64 { UInt64(clamping: st.st_blocks).saturatingMultiply(512) }
+        var bytes = size(root), inodes: UInt64 = 1
         var seen = Set<UInt64>()
         var pending = (root.st_mode & S_IFMT) == S_IFDIR ? [path] : []
         while let dir = pending.popLast() {
@@ -132,7 +139,7 @@ public final class LayerUsage: Sendable {
                 if st.st_nlink > 1 && (st.st_mode & S_IFMT) != S_IFDIR {
                     guard seen.insert(UInt64(st.st_ino)).inserted else { continue }
                 }
-                bytes += UInt64(st.st_blocks) * 512
+                bytes = bytes.saturatingAdd(size(st))
                 inodes += 1
                 if (st.st_mode & S_IFMT) == S_IFDIR && st.st_dev == root.st_dev { pending.append(child) }
             }

@@ -46,10 +46,21 @@ public final class RuntimeMetadata: Sendable {
     /// Docker's version once known ("" otherwise).
     public var dockerVersion: String { state.withLock { $0.dockerVersion } }
 
+    /// Starts the resolver and Docker's event follower. A thread that cannot be started (a thread or
+    /// memory limit) is logged: sampling goes on without that runtime metadata.
     public func start() {
-        _ = BackgroundThread(name: "nm-runtimes") { [self] in resolveLoop() }
+        do {
+            _ = try BackgroundThread(name: "nm-runtimes") { [self] in resolveLoop() }
+        } catch {
+            logger.error("no runtime metadata: \(error)")
+        }
         layerUsage?.start()
-        if docker != nil { _ = BackgroundThread(name: "nm-docker-events") { [self] in dockerEventLoop() } }
+        guard docker != nil else { return }
+        do {
+            _ = try BackgroundThread(name: "nm-docker-events") { [self] in dockerEventLoop() }
+        } catch {
+            logger.error("no Docker events: \(error)")
+        }
     }
 
     public func stop() {
@@ -119,7 +130,7 @@ public final class RuntimeMetadata: Sendable {
         }
         guard let failure else { return } // no runtime knows it: a raw cgroup after all
         state.withLock { s in
-            let backoff = min((s.retry[name]?.backoff ?? 500_000_000) * 2, 30_000_000_000)
+            let backoff = min((s.retry[name]?.backoff ?? 500_000_000).saturatingMultiply(2), 30_000_000_000)
             s.retry[name] = (Clocks.monotonicNanos() + backoff, backoff)
         }
         logger.debug("runtime metadata not available yet", metadata: ["name": "\(name)", "error": "\(failure)"])

@@ -106,8 +106,12 @@ public struct UnixHTTPClient: Sendable {
         let (status, headers, bodyStart) = try readHead(fd, into: &buffer)
         var raw = Array(buffer[bodyStart...])
         var chunk = [UInt8](repeating: 0, count: 65536)
+        let contentLength = headers["content-length"].flatMap { Int($0) }
+        if let contentLength, contentLength < 0 {
+            throw Failure(description: "\(socketPath): bad Content-Length \(contentLength)")
+        }
         while true {
-            if let length = headers["content-length"].flatMap(Int.init), raw.count >= length { raw = Array(raw.prefix(length)); break }
+            if let length = contentLength, raw.count >= length { raw = Array(raw.prefix(length)); break }
             let n = recv(fd, &chunk, chunk.count, 0)
             if n == 0 { break }
             guard n > 0 else { throw Failure(description: "\(socketPath): read timed out") }
@@ -190,7 +194,7 @@ struct ChunkedDecoder {
             }
             guard let lineEnd = UnixHTTPClient.find([13, 10], in: pending, from: i) else { break }
             let sizeText = String(decoding: pending[i..<lineEnd], as: UTF8.self).split(separator: ";").first.map(String.init) ?? ""
-            guard let size = Int(sizeText.trimmed, radix: 16) else {
+            guard let size = Int(sizeText.trimmed, radix: 16), size >= 0 else {
                 throw UnixHTTPClient.Failure(description: "bad chunk size \"\(sizeText)\"")
             }
             i = lineEnd + 2

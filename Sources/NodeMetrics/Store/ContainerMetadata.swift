@@ -14,6 +14,13 @@ public struct ContainerMetadata: Sendable, Equatable {
     public var env: [String: String] = [:]
     /// The container's first process as the runtime reports it (0: unknown).
     public var pid: Int32 = 0
+
+    /// A pid as a runtime's answer gives it (JSON number, protobuf uint32): 0 (unknown) unless it is
+    /// a positive number that fits a pid_t.
+    static func pid(fromRuntime value: some BinaryInteger) -> Int32 {
+        guard let pid = Int32(exactly: value), pid > 0 else { return 0 }
+        return pid
+    }
     /// Creation and start times from the runtime, nanoseconds since the epoch.
     public var createdNanos: Int64?
     public var startedNanos: Int64?

@@ -51,7 +51,7 @@ public struct SummaryBuilder {
         if seconds.count > 1, let rate = Self.cpuRate(seconds[seconds.count - 1], seconds[seconds.count - 2]) {
             derived.latestCPU = rate
         }
-        guard let first = seconds.first, timestamp - first.timestamp > 60_000_000_000 else { return }
+        guard let first = seconds.first, timestamp.saturatingSubtract(first.timestamp) > 60_000_000_000 else { return }
         let minute = Self.minutePercentiles(seconds)
         seconds = [seconds[seconds.count - 1]] // keep the latest for continuity
         minutes.append((timestamp, minute))
@@ -68,11 +68,12 @@ public struct SummaryBuilder {
     }
 
     /// CPU rate in milli-cores between two cumulative samples; nil when less than 10 ms apart or
-    /// when the counter went backwards.
+    /// when the counter went backwards. The product delta·1000 is kept in full width: the quotient
+    /// fits in 64 bits because the divisor is at least 10^7 > 1000.
     static func cpuRate(_ latest: SecondSample, _ previous: SecondSample) -> UInt64? {
-        let elapsed = latest.timestamp - previous.timestamp
+        let elapsed = latest.timestamp.saturatingSubtract(previous.timestamp)
         guard elapsed >= 10_000_000, latest.cpu >= previous.cpu else { return nil }
-        return (latest.cpu - previous.cpu).multipliedFullWidth(by: 1000).low / UInt64(elapsed)
+        return UInt64(elapsed).dividingFullWidth((latest.cpu - previous.cpu).multipliedFullWidth(by: 1000)).quotient
     }
 
     static func minutePercentiles(_ samples: [SecondSample]) -> Usage {
@@ -93,8 +94,8 @@ public struct SummaryBuilder {
         }
         var usage = Usage()
         if samples.count > 1 {
-            let span = Double(samples[samples.count - 1].timestamp - samples[0].timestamp) / 1e9
-            usage.percentComplete = span < 58 ? Int32(span * 100 / 60) : 100
+            let span = Double(samples[samples.count - 1].timestamp.saturatingSubtract(samples[0].timestamp)) / 1e9
+            usage.percentComplete = span < 58 ? Int32(saturating: span * 100 / 60) : 100
         }
         usage.cpu = cpu.percentiles()
         usage.memory = memory.percentiles()
@@ -143,7 +144,7 @@ public struct SummaryBuilder {
             let sorted = samples.sorted()
             var p = Percentiles()
             p.present = true
-            p.mean = UInt64(mean)
+            p.mean = UInt64(saturating: mean) // the mean of u64 maxima is 2^64 as a Double
             p.max = max
             p.fifty = Self.percentile(sorted, 0.5)
             p.ninety = Self.percentile(sorted, 0.9)
@@ -163,7 +164,7 @@ public struct SummaryBuilder {
             if index > 1 && index < count {
                 value += frac * (Double(sorted[index]) - Double(sorted[index - 1]))
             }
-            return UInt64(value)
+            return UInt64(saturating: value)
         }
     }
 }

@@ -29,7 +29,7 @@ public struct SampleRing<Element> {
             count += 1
         }
         let newest = timestamp(element)
-        while count > 1, newest - timestamp(storage[head]) > maxAge {
+        while count > 1, newest.saturatingSubtract(timestamp(storage[head])) > maxAge {
             head = (head + 1) % capacity // the slot is overwritten later
             count -= 1
         }
@@ -40,13 +40,13 @@ public struct SampleRing<Element> {
     /// The newest `limit` elements (all when nil) in time order, optionally within [start, end].
     public func elements(limit: Int? = nil, start: Int64? = nil, end: Int64? = nil) -> [Element] {
         var out: [Element] = []
-        out.reserveCapacity(Swift.min(count, limit ?? count))
+        out.reserveCapacity(Swift.max(0, Swift.min(count, limit ?? count))) // a request's limit may be negative
         var i = count - 1
         while i >= 0, out.count < (limit ?? Int.max) {
             let e = storage[(head + i) % capacity]
             let t = timestamp(e)
             if let start, t < start { break }
-            if end == nil || t <= end! { out.append(e) }
+            if end.map({ t <= $0 }) ?? true { out.append(e) }
             i -= 1
         }
         return out.reversed()

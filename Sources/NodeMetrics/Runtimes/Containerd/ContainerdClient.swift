@@ -119,9 +119,9 @@ public struct ContainerdClient: Sendable {
         m.aliases = [c.id]
         m.image = c.image
         m.labels = c.labels
-        m.pid = Int32(bitPattern: pid)
+        m.pid = ContainerMetadata.pid(fromRuntime: pid)
         if c.hasCreatedAt {
-            m.createdNanos = c.createdAt.seconds * 1_000_000_000 + Int64(c.createdAt.nanos)
+            m.createdNanos = Clocks.nanoseconds(seconds: c.createdAt.seconds, nanos: Int64(c.createdAt.nanos))
         }
         if c.hasSpec, let spec = try? JSONDecoder().decode(OCISpec.self, from: c.spec.value) {
             m.env = ContainerMetadata.whitelistedEnvironment(spec.process?.env ?? [], prefixes: envWhitelist)
