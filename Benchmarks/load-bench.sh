@@ -4,7 +4,8 @@
 #   1. /healthz alone, one connection (the idle baseline);
 #   2. /healthz, one connection, while 5 clients hammer the slow endpoints (3 on /api/v2.0/ps/, 2 on
 #      /api/v2.0/stats?recursive=true&count=60) — what a liveness probe sees under load;
-#   3. /metrics with 50 concurrent connections (50 scrapers at once).
+#   3. /metrics with 50 concurrent connections (50 scrapers at once);
+#   4. kill -9, a new agent: the time until /healthz says ready, and how many cgroups it then knows.
 # Prints p50/p99 and how many answers were not 2xx (503s from the per-endpoint limits). Cleans up.
 # Usage (root): Benchmarks/load-bench.sh N     e.g. 200 or 2000   (SECONDS_EACH=20 by default)
 set -euo pipefail
@@ -44,3 +45,11 @@ row "  (the hammering: recursive stats, 2 connections)" "$(cat /tmp/load-bench-s
 rm -f /tmp/load-bench-ps.$$ /tmp/load-bench-stats.$$
 row "/metrics, 50 concurrent connections" "$(wrk -t2 -c50 -d${D}s --latency "$URL/metrics")"
 awk '/VmRSS|Threads/ {printf "  %s %s %s\n", $1, $2, $3}' /proc/$agent/status
+kill -9 "$agent"; wait "$agent" 2>/dev/null || true
+start=$(date +%s%N)
+"$BIN" -port=$PORT -listen_ip=127.0.0.1 -housekeeping_interval=10s 2>/dev/null &
+agent=$!
+for _ in $(seq 1 3000); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.01; done
+ready=$(( ($(date +%s%N) - start) / 1000000 ))
+known=$(curl -s "$URL/api/v2.0/spec/$PARENT?recursive=true" | grep -o "\"/$PARENT/[0-9]*\"" | sort -u | wc -l)
+printf '  after kill -9: a new agent ready (/healthz 200) in %d ms, knowing %d of the %d cgroups\n' "$ready" "$known" "$N"

@@ -114,6 +114,29 @@ extension InotifyUsers {
             #expect(agent.child.process.isRunning)
         }
 
+        /// Twenty scrapers at once: each gets a whole exposition (concurrent scrapes of one URL share
+        /// a rendering; none may get another's half or an error).
+        @Test func concurrentScrapesEachGetAWholeExposition() throws {
+            let agent = try RunningAgent()
+            defer { agent.child.stop() }
+            let port = agent.port
+            let results = SharedValue<[(Int, Bool)]>([])
+            let group = DispatchGroup()
+            for _ in 0..<20 {
+                group.enter()
+                Thread.detachNewThread {
+                    defer { group.leave() }
+                    let r = try? LoopbackHTTP.get(port: port, "/metrics")
+                    let whole = r.map { $0.body.contains("# TYPE container_cpu_usage_seconds_total counter")
+                        && $0.body.hasSuffix("\n") && $0.body.contains("process_start_time_seconds ") } ?? false
+                    results.mutate { $0.append((r?.status ?? 0, whole)) }
+                }
+            }
+            group.wait()
+            #expect(results.value.count == 20)
+            #expect(results.value.allSatisfy { $0.0 == 200 && $0.1 }, "\(results.value)")
+        }
+
         /// More event streams than the limit: the extra one is a 503 with Retry-After; closing one
         /// frees its place.
         @Test func anEndpointAtItsLimitAnswers503WithRetryAfter() throws {
@@ -230,4 +253,8 @@ final class SharedValue<Value: Sendable>: @unchecked Sendable {
 
 extension SharedValue where Value == Int {
     func add(_ n: Int) { lock.withLock { stored += n } }
+}
+
+extension SharedValue {
+    func mutate(_ body: (inout Value) -> Void) { lock.withLock { body(&stored) } }
 }

@@ -44,7 +44,8 @@ public final class HTTPServer: Sendable {
 
     /// Binds and starts accepting; the returned channel closes when the server stops.
     public func bind(host: String, port: Int) async throws -> Channel {
-        let context = ServingContext(router: router, maxBodyBytes: maxBodyBytes, limits: limits, pools: pools, limiter: limiter)
+        let context = ServingContext(router: router, maxBodyBytes: maxBodyBytes, limits: limits, pools: pools,
+                                     limiter: limiter, renderings: SharedRenderings())
         let idle = idleTimeout, requestTimeout = requestTimeout
         return try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
@@ -92,6 +93,35 @@ struct ServingContext: Sendable {
     let limits: ServingLimits
     let pools: WorkerPools
     let limiter: ConcurrencyLimiter
+    let renderings: SharedRenderings
+}
+
+/// Requests for the same target that arrive while its answer is being computed wait for that
+/// answer instead of computing their own: fifty Prometheus servers scraping at once cost one
+/// rendering, not fifty (the answer is at most one rendering older than the request).
+final class SharedRenderings: Sendable {
+    private let waiting = Mutex<[String: [EventLoopPromise<HTTPResponse>]]>([:])
+
+    func response(for key: String, on loop: EventLoop,
+                  _ compute: @Sendable () -> EventLoopFuture<HTTPResponse>) -> EventLoopFuture<HTTPResponse> {
+        let promise = loop.makePromise(of: HTTPResponse.self)
+        let first = waiting.withLock { waiting -> Bool in
+            if var joined = waiting[key] {
+                joined.append(promise)
+                waiting[key] = joined
+                return false
+            }
+            waiting[key] = [promise]
+            return true
+        }
+        if first {
+            compute().whenComplete { [self] result in
+                let promises = waiting.withLock { $0.removeValue(forKey: key) } ?? []
+                for p in promises { p.completeWith(result) }
+            }
+        }
+        return promise.futureResult
+    }
 }
 
 /// Counts requests in flight per endpoint; an endpoint at its limit takes no more.
@@ -210,10 +240,14 @@ final class RequestHandler: ChannelInboundHandler {
         }
         let pool = work.pool == .scrape ? serving.pools.scrape : serving.pools.api
         let lowerPriority = work.pool == .api
-        let done = pool.runIfActive(eventLoop: context.eventLoop) { () -> HTTPResponse in
-            if lowerPriority { WorkerPriority.lower() }
-            return router.handle(request)
+        let loop = context.eventLoop
+        let compute: @Sendable () -> EventLoopFuture<HTTPResponse> = {
+            pool.runIfActive(eventLoop: loop) { () -> HTTPResponse in
+                if lowerPriority { WorkerPriority.lower() }
+                return router.handle(request)
+            }
         }
+        let done = work.shareable ? serving.renderings.response(for: request.uri, on: loop, compute) : compute()
         let bound = NIOLoopBound((self, context), eventLoop: context.eventLoop)
         done.whenComplete { result in
             let (handler, context) = bound.value

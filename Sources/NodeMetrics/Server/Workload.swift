@@ -1,7 +1,8 @@
 /// How the server runs a request: `/healthz` on the event loop (it answers from state), everything
 /// else on a worker pool — scrapes on their own pool, so a slow API request never queues ahead of
 /// one — with a limit on how many requests of one endpoint may be in flight (running or waiting
-/// for a worker); past it the answer is 503 with `Retry-After`, never an unbounded queue.
+/// for a worker); past it the answer is 503 with `Retry-After`, never an unbounded queue. Scrapes of
+/// the same `/metrics` URL that arrive while one is being rendered share that rendering.
 public struct Workload: Sendable, Equatable {
     public enum Pool: Sendable, Equatable {
         /// Answered on the event loop: cheap and never blocking.
@@ -21,6 +22,9 @@ public struct Workload: Sendable, Equatable {
     public var limit: Int
     /// An event stream: it holds its place until the client leaves, not only while it is computed.
     public var isStream = false
+    /// Concurrent requests with the same target may share one answer: an unauthenticated GET of
+    /// the Prometheus endpoint (its text depends only on the store and the query).
+    public var shareable = false
 }
 
 /// The per-endpoint limits of in-flight requests.
@@ -42,7 +46,9 @@ extension APIRouter {
         guard let path = relativePath(request) else { return Workload(pool: .inline, endpoint: "404", limit: .max) }
         if path == "/healthz" { return Workload(pool: .inline, endpoint: "/healthz", limit: .max) }
         if path == prometheusEndpoint || path == "/metrics/resource" || path == "/stats/summary" {
-            return Workload(pool: .scrape, endpoint: path, limit: limits.scrape)
+            let open = authenticator == nil || !needsAuthentication(path)
+            return Workload(pool: .scrape, endpoint: path, limit: limits.scrape,
+                            shareable: path == prometheusEndpoint && request.method == "GET" && open)
         }
         guard path.hasPrefix("/api/") else {
             let first = path.split(separator: "/").first.map { "/" + $0 } ?? "/"
