@@ -53,6 +53,7 @@ static struct {
     const char *strtab;
     size_t strtab_size;
     long func_count;
+    int complete; /* symbols from .symtab, not .dynsym */
 } crash;
 
 static _Atomic long crashing_tid;
@@ -502,6 +503,7 @@ static int load_symbols(void) {
             const char *strtab = map_range(fd, str->sh_offset, str->sh_size);
             if (syms && strtab && strtab[str->sh_size - 1] == 0) {
                 crash.syms = syms;
+                crash.complete = sym->sh_type == SHT_SYMTAB;
                 crash.sym_count = sym->sh_size / sizeof(ElfW(Sym));
                 crash.strtab = strtab;
                 crash.strtab_size = str->sh_size;
@@ -582,3 +584,5 @@ int cgf_crash_install(void) {
 }
 
 long cgf_crash_symbol_count(void) { return crash.func_count; }
+
+int cgf_crash_symbols_complete(void) { return crash.complete; }

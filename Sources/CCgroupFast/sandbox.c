@@ -10,6 +10,7 @@
 #include <stdatomic.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <ucontext.h>
@@ -72,6 +73,8 @@ static int add_checked_rules(scmp_filter_ctx ctx, unsigned options) {
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(kill), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, self));
     if (rc == 0)
         rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(tgkill), 1, SCMP_A0(SCMP_CMP_MASKED_EQ, 0xffffffffu, self));
+    /* Resource limits read, never set (glibc's getrlimit is prlimit64 with no new limit). */
+    if (rc == 0) rc = seccomp_rule_add(ctx, SCMP_ACT_ALLOW, SCMP_SYS(prlimit64), 1, SCMP_A2(SCMP_CMP_EQ, 0, 0));
     return rc;
 }
 
@@ -230,6 +233,14 @@ int cgf_sandbox_run_probes(const char *scratch_path, unsigned options, struct cg
 
     /* A path that does not exist: outside the sandbox this is ENOENT, never a new program. */
     char *const argv[] = {"node-metrics-probe", NULL};
+    struct rlimit limit;
+    rc = getrlimit(RLIMIT_NOFILE, &limit);
+    probe_record(out, cap, &n, "getrlimit", rc, errno, 0);
+    if (rc == 0) {
+        rc = syscall(SYS_prlimit64, 0, RLIMIT_NOFILE, &limit, NULL); /* the same limit: harmless if allowed */
+        probe_record(out, cap, &n, "prlimit64 set", rc, errno, EPERM);
+    }
+
     rc = syscall(SYS_execve, "/nonexistent/node-metrics-probe", argv, argv + 1);
     probe_record(out, cap, &n, "execve", rc, errno, EPERM);
 #ifdef SYS_execveat

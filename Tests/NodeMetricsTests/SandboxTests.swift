@@ -127,18 +127,19 @@ extension InotifyUsers {
                 "fork (clone without CLONE_THREAD)": "EPERM", "clone CLONE_THREAD|CLONE_NEWNET": "EPERM", "clone3": "ENOSYS",
                 "pthread_create": "ok", "kill(1, 0)": "EPERM", "kill(parent, 0)": "EPERM", "kill(0, 0)": "EPERM",
                 "kill(self, 0)": "ok", "tgkill(1, 1, 0)": "EPERM", "tgkill(self, self, 0)": "ok", "tkill(self, 0)": "EPERM",
-                "execve": "EPERM", "execveat": "EPERM",
+                "execve": "EPERM", "execveat": "EPERM", "getrlimit": "ok", "prlimit64 set": "EPERM",
             ]
             for (name, result) in expected {
                 #expect(byName[name]?["result"] == result, "\(name): \(byName[name] ?? [:])")
             }
             #expect(probes.allSatisfy { $0["as_expected"] == "true" }, "\(probes)")
             // The refusals reach the log by name, like any other.
-            for name in ["openat", "clone", "kill", "tgkill", "tkill", "execve", "execveat", "mount"] {
+            for name in ["openat", "clone", "kill", "tgkill", "tkill", "execve", "execveat", "prlimit64", "mount"] {
                 #expect(refused.contains(name), "\(name) not logged: \(refused)")
             }
             // ENOSYS answers are not refusals; nothing else was refused.
-            let probed: Set<String> = ["openat", "open", "clone", "fork", "kill", "tgkill", "tkill", "execve", "execveat", "mount"]
+            let probed: Set<String> = ["openat", "open", "clone", "fork", "kill", "tgkill", "tkill", "execve", "execveat",
+                                       "prlimit64", "mount"]
             #expect(refused.isSubset(of: probed), "\(refused.subtracting(probed))")
         }
 

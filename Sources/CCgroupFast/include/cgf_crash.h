@@ -28,9 +28,12 @@ extern "C" {
     when only the symbol table could not be read: `-ENOENT` then means "raw frames only"). */
 int cgf_crash_install(void);
 
-/** How many function symbols of the executable the report can name (0: none; a stripped binary
-    keeps only its dynamic symbols). */
+/** How many function symbols of the executable the report can name (0: none). */
 long cgf_crash_symbol_count(void);
+
+/** 1 when those come from the full symbol table (.symtab): every function is named. 0 when the binary
+    is stripped and only its dynamic symbols (.dynsym, the exported functions) are left. */
+int cgf_crash_symbols_complete(void);
 
 /** Gives the calling thread an alternate signal stack, so a stack overflow on it is reported too, and
     `name` (NULL: unchanged; at most 15 bytes are kept) as the thread name crash reports show. Returns

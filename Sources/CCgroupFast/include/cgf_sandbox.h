@@ -26,6 +26,7 @@ extern "C" {
       open, openat   read-only: O_RDONLY, no O_CREAT, no O_TRUNC (see CGF_SANDBOX_WRITE_OPENS);
       clone          with CLONE_THREAD and no namespace flag: threads, never a new process;
       kill, tgkill   to this process only;
+      prlimit64      reading a limit only (no new limit);
     and openat2 and clone3 (their flags are in a struct a filter cannot read) fail with ENOSYS, so
     callers fall back to openat and clone. Anything else fails with EPERM through a SIGSYS handler
     that counts it (cgf_sandbox_denied). `options`: 0 or CGF_SANDBOX_WRITE_OPENS. Returns 0, or a
@@ -43,8 +44,8 @@ struct cgf_sandbox_probe {
 
 /** The test hook: tries, for real, what the sandbox must refuse — an open for writing (of
     `scratch_path`, which should not exist, and of /proc/self files), fork, a clone with a namespace
-    flag, clone3, openat2, kill and tgkill of other processes, tkill, execve and execveat of a path that
-    does not exist — and what it must allow (a read-only open, a thread, signals to itself). A process
+    flag, clone3, openat2, kill and tgkill of other processes, tkill, setting a resource limit, execve
+    and execveat of a path that does not exist — and what it must allow (a read-only open, a thread, signals to itself). A process
     a probe creates by mistake exits at once. `options`: as given to cgf_sandbox_confine. Fills up to
     `cap` probes; returns how many. */
 int cgf_sandbox_run_probes(const char *scratch_path, unsigned options, struct cgf_sandbox_probe *out, int cap);

@@ -18,8 +18,9 @@ public enum CrashHandler {
         let symbols = cgf_crash_symbol_count()
         if rc == 0 || rc == -ENOENT {
             logger.debug("crash handler installed", metadata: ["symbols": "\(symbols)"])
-            if symbols == 0 {
-                logger.info("crash reports will show raw frames only: the binary has no symbol table (stripped); run addr2line on the unstripped binary of this build")
+            if cgf_crash_symbols_complete() == 0 {
+                logger.info("crash reports will name exported functions only: the binary has no symbol table (strip --strip-debug keeps it); addr2line on the unstripped binary of this build names every frame",
+                            metadata: ["symbols": "\(symbols)"])
             }
         } else {
             logger.error("crash handler not installed", metadata: ["error": "\(String(cString: strerror(-rc)))"])

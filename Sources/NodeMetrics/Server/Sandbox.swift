@@ -16,7 +16,7 @@ public enum Sandbox {
         "read", "write", "readv", "writev", "pread64", "preadv",
         "close", "close_range", "stat", "fstat", "lstat", "newfstatat", "statx", "statfs", "fstatfs", "lseek",
         "getdents64", "readlink", "readlinkat", "access", "faccessat", "faccessat2", "fcntl", "dup", "dup2", "dup3",
-        "pipe", "pipe2", "ioctl", "flock", "fsync", "fdatasync", "fadvise64", "getcwd",
+        "pipe", "pipe2", "ioctl", "fadvise64", "getcwd",
         // memory
         "mmap", "munmap", "mprotect", "mremap", "madvise", "brk", "membarrier", "mincore",
         // signals
@@ -27,7 +27,7 @@ public enum Sandbox {
         "futex", "futex_waitv", "set_robust_list", "get_robust_list", "rseq", "exit", "exit_group",
         "gettid", "getpid", "getppid", "getuid", "geteuid", "getgid", "getegid", "getgroups", "getresuid", "getresgid",
         "set_tid_address", "arch_prctl", "prctl", "sched_yield", "sched_getaffinity", "sched_getparam",
-        "sched_getscheduler", "getcpu", "getrlimit", "prlimit64", "setpriority", "getpriority", "getrusage", "times",
+        "sched_getscheduler", "getcpu", "getrlimit", "setpriority", "getpriority", "getrusage", "times",
         "uname", "sysinfo", "getrandom",
         // time
         "clock_gettime", "clock_getres", "clock_nanosleep", "nanosleep", "gettimeofday", "time",
@@ -43,10 +43,10 @@ public enum Sandbox {
     ]
 
     /// The calls allowed only with checked arguments (the rules are in the C core, cgf_sandbox.h):
-    /// opens read-only, `clone` for threads only, signals to this process only. `openat2` and `clone3`
-    /// (whose flags a filter cannot read) answer ENOSYS, so glibc falls back to `openat` and `clone`;
-    /// `tkill`, `fork`, `vfork`, `execve` and `execveat` are not allowed at all.
-    public static let argumentCheckedSystemCalls: [String] = ["open", "openat", "clone", "kill", "tgkill"]
+    /// opens read-only, `clone` for threads only, signals to this process only, resource limits read
+    /// only. `openat2` and `clone3` (whose flags a filter cannot read) answer ENOSYS, so glibc falls
+    /// back to `openat` and `clone`; `tkill`, `fork`, `vfork`, `execve` and `execveat` are not allowed at all.
+    public static let argumentCheckedSystemCalls: [String] = ["open", "openat", "clone", "kill", "tgkill", "prlimit64"]
 
     /// Why the filter could not be loaded.
     public struct Failure: Error, CustomStringConvertible {
@@ -106,7 +106,8 @@ public enum Sandbox {
     /// The test hook behind `NODE_METRICS_DEBUG_SANDBOX_PROBE=1`: tries, for real and from inside
     /// the sandbox, each kind of call it must refuse (an open for writing of `scratchPath` and of
     /// /proc/self files, fork, clone3, openat2, signals to other processes, execve of a path that does
-    /// not exist) and some it must allow (a read-only open, a thread, a signal to itself).
+    /// not exist, setting a resource limit) and some it must allow (a read-only open, a thread, a signal
+    /// to itself, reading a limit).
     public static func probe(scratchPath: String, allowingWriteOpens: Bool) -> [Probe] {
         var out = [cgf_sandbox_probe](repeating: cgf_sandbox_probe(), count: 40)
         let options: UInt32 = allowingWriteOpens ? UInt32(CGF_SANDBOX_WRITE_OPENS) : 0
