@@ -30,7 +30,7 @@ if ! docker image inspect local/debian:bookworm-minbase >/dev/null 2>&1; then
   tar -C "$ROOTFS" -c . | docker import - local/debian:bookworm-minbase >/dev/null
 fi
 rm -rf "$STATE/binary" && mkdir -p "$STATE/binary"
-cp "$BIN" "$STATE/binary/node-metrics" && strip "$STATE/binary/node-metrics"
+cp "$BIN" "$STATE/binary/node-metrics" && strip --strip-debug "$STATE/binary/node-metrics"
 printf 'FROM local/debian:bookworm-minbase\nCOPY node-metrics /out/node-metrics\n' > "$STATE/binary/Dockerfile"
 docker build -q -t local/node-metrics-prebuilt:test "$STATE/binary" >/dev/null
 docker build -q --network host --build-arg BUILD_IMAGE=local/node-metrics-prebuilt:test \

@@ -16,6 +16,7 @@ extension Serve {
         let output: AgentLogHandler.Output = cgf_stderr_is_journal() != 0 ? .journal : .logfmt
         LoggingSystem.bootstrap { AgentLogHandler(label: $0, level: level, output: output) }
         let logger = Logger(label: "node-metrics")
+        CrashHandler.install(logger: logger)
         for f in unbuiltFlagsInUse {
             logger.warning("flag \(f) is accepted for cAdvisor compatibility but its feature is not built; it has no effect")
         }
@@ -38,16 +39,24 @@ extension Serve {
                                prometheusEndpoint: prometheusEndpoint, authenticator: authenticator,
                                protectAllEndpoints: httpAuthAllEndpoints.value, kubelet: kubeletConfiguration())
         let server = HTTPServer(router: router)
+        // Only the referenced-memory reset writes a file (/proc/<pid>/clear_refs): the sandbox's opens
+        // are read-only unless it is on.
+        let writeOpens = manager.configuration.metricKinds.contains(.referencedMemory)
+            && manager.configuration.referencedResetInterval > 0
         var services: [any Service] = [
             ManagerService(manager: manager, runtimes: runtimes),
             HTTPService(server: server, host: listenIP, port: port, logger: logger, onListening: { [seccomp] in
+                defer { CrashHandler.armDebugTrapIfRequested(logger: logger) }
                 guard seccomp.value else { return }
                 do {
-                    let skipped = try Sandbox.confine()
+                    let skipped = try Sandbox.confine(allowingWriteOpens: writeOpens)
                     logger.info("seccomp sandbox active", metadata: [
                         "allowed": "\(Sandbox.allowedSystemCalls.count - skipped)",
+                        "argument_checked": "\(Sandbox.argumentCheckedSystemCalls.joined(separator: ","))",
+                        "opens": "\(writeOpens ? "read-only or write-only (clear_refs)" : "read-only")",
                         "self_check": "\(Sandbox.selfCheck() ? "mount(2) refused with EPERM" : "mount(2) NOT refused")",
                     ])
+                    Sandbox.runDebugProbesIfRequested(allowingWriteOpens: writeOpens, logger: logger)
                 } catch {
                     logger.error("running without the seccomp sandbox", metadata: ["error": "\(error)"])
                 }

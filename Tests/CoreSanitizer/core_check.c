@@ -13,10 +13,46 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 static unsigned long inputs;
+
+/* The crash handler in a child: a real trap instruction (as Swift's runtime traps) must give a report
+   naming this function and death by SIGILL. Returns 1 when it did. */
+__attribute__((noinline)) static void crash_check_trap(void) { __builtin_trap(); }
+
+static int crash_check(void) {
+    int fds[2];
+    if (pipe(fds) != 0) return 0;
+    pid_t child = fork();
+    if (child < 0) return 0;
+    if (child == 0) {
+        dup2(fds[1], STDERR_FILENO);
+        close(fds[0]);
+        if (cgf_crash_install() != 0 || cgf_crash_symbol_count() <= 0) _exit(3);
+        void *stack = cgf_crash_thread_enter("crash-check");
+        cgf_crash_thread_leave(stack);
+        crash_check_trap();
+        _exit(4);
+    }
+    close(fds[1]);
+    static char report[16384];
+    size_t len = 0;
+    ssize_t n;
+    while (len < sizeof report - 1 && (n = read(fds[0], report + len, sizeof report - 1 - len)) > 0) len += (size_t)n;
+    report[len] = 0;
+    close(fds[0]);
+    int status = 0;
+    waitpid(child, &status, 0);
+    int ok = WIFSIGNALED(status) && WTERMSIG(status) == SIGILL && strstr(report, "*** node-metrics: fatal signal SIGILL (4)") &&
+             strstr(report, "*** backtrace: ") && strstr(report, "crash_check_trap + 0x") &&
+             strstr(report, "*** end of crash report; dying of SIGILL");
+    if (!ok) fprintf(stderr, "core_check: crash report wrong (status %d):\n%s\n", status, report);
+    return ok;
+}
 
 static uint64_t rng_state = 0x9E3779B97F4A7C15ull;
 static uint64_t rng(void) {
@@ -253,6 +289,9 @@ int main(int argc, char **argv) {
     }
     printf("core_check: auth hashing %s\n", auth_ok ? "ok" : "WRONG");
     if (!auth_ok) return 1;
+    int crash_ok = crash_check();
+    printf("core_check: crash report %s\n", crash_ok ? "ok" : "WRONG");
+    if (!crash_ok) return 1;
     printf("core_check: %lu parser inputs, %d fixture cgroup opens, %d live cgroup opens, %d/8 procfs reads ok\n",
            inputs, fixture_cgroups, live_cgroups, proc_ok);
     if (fixture_cgroups < 10 || proc_ok != 8 || inotify_events < 200) {

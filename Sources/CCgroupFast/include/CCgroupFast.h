@@ -10,4 +10,5 @@
 #include "cgf_inotify.h"
 #include "cgf_auth.h"
 #include "cgf_sandbox.h"
+#include "cgf_crash.h"
 #endif
