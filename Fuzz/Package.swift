@@ -13,13 +13,16 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-log", from: "1.6.0"),
     ],
     targets: [
+        // The entry point SwiftPM expects of an executable target, handing over to libFuzzer.
+        .target(name: "FuzzMain", path: "Sources/FuzzMain"),
         // Arbitrary requests (method, path, query, headers, body) through the real APIRouter on a
-        // real ContainerManager. No main: libFuzzer's runs LLVMFuzzerTestOneInput.
+        // real ContainerManager. No main in Swift: FuzzMain starts libFuzzer's driver.
         .executableTarget(
             name: "fuzz-router",
             dependencies: [
                 .product(name: "NodeMetrics", package: "node-metrics"),
                 .product(name: "Logging", package: "swift-log"),
+                "FuzzMain",
             ],
             path: "Sources/FuzzRouter",
             swiftSettings: [.unsafeFlags(["-parse-as-library"])]

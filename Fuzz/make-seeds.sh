@@ -125,7 +125,7 @@ for v in v1.0 v1.1 v1.2 v1.3; do
   request "$v-containers" GET "/api/$v/containers/" '{"num_stats":3,"start":"2020-01-01T00:00:00Z","end":"2030-01-01T00:00:00.5+02:00"}'
 done
 request v1.1-subcontainers GET /api/v1.1/subcontainers/ '{"num_stats":-1}'
-request v1.3-subcontainers-system GET /api/v1.3/subcontainers/system.slice '{"num_stats":1}'
+request v1.3-subcontainers-docker GET /api/v1.3/subcontainers/docker '{"num_stats":1}'
 request v1.2-docker GET /api/v1.2/docker/
 request v1.3-docker-one GET /api/v1.3/docker/abcd
 request v1.3-events GET '/api/v1.3/events/?all_events=true&subcontainers=true&max_events=10'
@@ -134,7 +134,7 @@ request v1.3-events-stream GET '/api/v1.3/events/?stream=true&all_events=true'
 for v in v2.0 v2.1; do
   for t in version attributes machine; do request "$v-$t" GET "/api/$v/$t"; done
   request "$v-stats" GET "/api/$v/stats/?count=2&recursive=true"
-  request "$v-stats-one" GET "/api/$v/stats/system.slice?count=1"
+  request "$v-stats-one" GET "/api/$v/stats/docker/abc?count=1"
   request "$v-summary" GET "/api/$v/summary/?recursive=true"
   request "$v-spec" GET "/api/$v/spec/?type=name&recursive=true"
   request "$v-storage" GET "/api/$v/storage"

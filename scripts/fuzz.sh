@@ -11,8 +11,9 @@
 #                                            FUZZ_ROUTER_SECONDS=60), build included
 #   bash scripts/fuzz.sh --long              soak: 600 s per target (or FUZZ_SECONDS / FUZZ_ROUTER_SECONDS)
 #   bash scripts/fuzz.sh router pressure     only these targets
-#   bash scripts/fuzz.sh --merge ...         afterwards, add what the run found that adds coverage to
-#                                            Fuzz/corpus/<target> (libFuzzer -merge=1; commit the result)
+#   bash scripts/fuzz.sh --merge ...         afterwards, minimize Fuzz/corpus/<target> to its seeds plus
+#                                            the fewest inputs covering every other edge reached by the
+#                                            committed corpus and this run (commit the result)
 #   bash scripts/fuzz.sh --build             build only
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -77,12 +78,12 @@ fi
 # ---- run --------------------------------------------------------------------------------------
 export ASAN_OPTIONS=${ASAN_OPTIONS:-abort_on_error=1:symbolize=1}
 export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
-export NM_FUZZ_ROOT=$out/root FUZZ_SCRATCH=${FUZZ_SCRATCH:-$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp )}
+export NM_FUZZ_ROOT=$out/root NM_FUZZ_FIXTURES=${NM_FUZZ_FIXTURES-$root/Tests/NodeMetricsTests/Fixtures}
+export FUZZ_SCRATCH=${FUZZ_SCRATCH:-$( [ -d /dev/shm ] && echo /dev/shm || echo /tmp )}
 failed=() summary=()
 for t in "${selected[@]}"; do
   if [ "$t" = router ]; then
     bin=$out/swift/release/fuzz-router seconds=$router_seconds
-    # LeakSanitizer is off: the Swift runtime's caches and the one manager live until exit.
     extra=(-dict=Fuzz/dict/router.dict -timeout=20 -detect_leaks=0 -max_len=4096)
   else
     bin=$out/core/fuzz-$t seconds=$core_seconds
@@ -94,7 +95,10 @@ for t in "${selected[@]}"; do
   cp Fuzz/corpus/"$t"/* "$corpus"/ 2>/dev/null || true
   log=$out/logs/$t.log
   set +e
-  "$bin" "${extra[@]}" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$out/artifacts/$t/" \
+  # Router: LeakSanitizer off (the Swift runtime's caches and the one manager live until exit), and
+  # Swift's backtracer off so that libFuzzer reports the crash and saves the input.
+  [ "$t" = router ] && env_run=(env ASAN_OPTIONS="$ASAN_OPTIONS:detect_leaks=0" SWIFT_BACKTRACE=enable=no) || env_run=(env)
+  "${env_run[@]}" "$bin" "${extra[@]}" -max_total_time="$seconds" -print_final_stats=1 -artifact_prefix="$out/artifacts/$t/" \
     "$corpus" > "$log" 2>&1
   rc=$?
   set -e
@@ -109,12 +113,21 @@ for t in "${selected[@]}"; do
     grep -E "^ *#[0-9]+ " "$log" | head -12 >&2 || true
     if [ -n "$artifact" ]; then
       echo "fuzz: the input is saved at $artifact; replay it with:" >&2
-      echo "  NM_FUZZ_ROOT=$NM_FUZZ_ROOT $bin ${extra[*]} $artifact" >&2
+      echo "  ${env_run[@]:1} NM_FUZZ_ROOT=$NM_FUZZ_ROOT NM_FUZZ_FIXTURES=$NM_FUZZ_FIXTURES $bin $artifact" >&2
     fi
     failed+=("$t")
     line="$line  FAILED"
   elif [ "$merge" = 1 ]; then
-    "$bin" "${extra[@]}" -merge=1 "$root/Fuzz/corpus/$t" "$corpus" > "$out/logs/$t.merge.log" 2>&1
+    # The committed corpus becomes the seeds plus the fewest inputs (committed before or found now)
+    # that cover every edge the seeds miss (hit counts ignored: the corpus stays a few hundred KB).
+    merged=$out/merge/$t
+    rm -rf "$merged" && mkdir -p "$merged"
+    cp Fuzz/corpus/"$t"/seed-* "$merged"/ 2>/dev/null || true
+    "${env_run[@]}" "$bin" "${extra[@]}" -use_counters=0 -set_cover_merge=1 "$merged" "$root/Fuzz/corpus/$t" "$corpus" \
+      > "$out/logs/$t.merge.log" 2>&1
+    find Fuzz/corpus/"$t" -type f ! -name 'seed-*' -delete
+    find "$merged" -type f ! -name 'seed-*' -exec cp {} Fuzz/corpus/"$t"/ \;
+    line="$line  merged: $(ls Fuzz/corpus/"$t" | wc -l) files"
   fi
   summary+=("$line")
   echo "fuzz: $line"

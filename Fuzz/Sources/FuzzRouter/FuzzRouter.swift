@@ -13,10 +13,11 @@
 // -prometheus_endpoint /prom, htpasswd authentication on every endpoint but /healthz, a kubelet node
 // name) and `digest` (htdigest authentication on the web pages, as cAdvisor).
 //
-// The manager runs on this host's real cgroups under a root prefix (NM_FUZZ_ROOT, made once: links
-// to /proc, /sys, /etc and a /dev/disk/by-uuid entry) for a few housekeeping passes before the first
-// input, then stops, so every input sees the same containers, samples and events (`max_age` still
-// samples on the caller's thread). Each 200 `application/json` response must parse as JSON.
+// The manager runs on the cgroup fixture trees (NM_FUZZ_FIXTURES, as a hybrid host; unset: this
+// host's real cgroups) under a root prefix (NM_FUZZ_ROOT, made once: links to /proc, /sys, /etc and a
+// /dev/disk/by-uuid entry) for a few housekeeping passes before the first input, then stops, so every
+// input sees the same containers, samples and events (`max_age` still samples on the caller's thread).
+// Each 200 `application/json` response must parse as JSON (NM_FUZZ_CHECK_JSON=0 skips the check).
 import FoundationEssentials
 import Logging
 import NodeMetrics
@@ -39,6 +40,14 @@ struct FuzzWorld: Sendable {
         var c = ManagerConfiguration()
         c.paths = HostPaths(root: root)
         c.kmsgPath = nil
+        if let fixtures = env["NM_FUZZ_FIXTURES"], !fixtures.isEmpty {
+            // The fixture trees as a hybrid host: a few containers whose files never change.
+            var mounts: [CgroupController: String] = [.unified: fixtures + "/hybrid-unified"]
+            for controller in [CgroupController.cpu, .cpuacct, .cpuset, .memory, .blkio, .pids] {
+                mounts[controller] = fixtures + "/v1/" + controller.rawValue
+            }
+            c.layout = CgroupLayout(mode: .hybrid, mountPoints: mounts)
+        }
         c.housekeeping = HousekeepingPolicy(interval: .milliseconds(100), maxInterval: .seconds(1), dynamic: false)
         var logger = Logger(label: "fuzz-router")
         logger.logLevel = .critical
@@ -76,7 +85,8 @@ struct FuzzWorld: Sendable {
         }
         checkJSON = env["NM_FUZZ_CHECK_JSON"] != "0"
         let names = manager.store.names
-        fputs("fuzz-router: root \(root), \(names.count) containers, \(manager.store.snapshot("/", count: nil)?.samples.count ?? 0) samples of /\n", stderr)
+        let note = "fuzz-router: root \(root), \(names.count) containers, \(manager.store.snapshot("/", count: nil)?.samples.count ?? 0) samples of /\n"
+        _ = note.utf8CString.withUnsafeBufferPointer { Glibc.write(2, $0.baseAddress, $0.count - 1) }
     }
 
     static func now() -> Int64 {
