@@ -2,8 +2,8 @@
 # libFuzzer on node-metrics: one target per parser of the C core (Fuzz/core/fuzz_core.c, clang with
 # -fsanitize=fuzzer,address,undefined) and fuzz-router, arbitrary requests through the real APIRouter
 # and ContainerManager (Fuzz/, Swift with -sanitize=fuzzer,address). Each target starts from a scratch
-# copy of its committed corpus (Fuzz/corpus/<target>: the seeds of Fuzz/make-seeds.sh plus inputs
-# merged from earlier runs, all replayed first, so every crash once found stays a regression test)
+# copy of its committed corpus (Fuzz/corpus/<target>: the seeds of Fuzz/make-seeds.sh, regress-* inputs
+# of crashes once found, and inputs merged from earlier runs; all replayed first)
 # and runs for a bounded time. A crash, sanitizer report, timeout or out-of-memory fails the script,
 # which names the saved input (.build-fuzz/artifacts/<target>/) and the command that replays it.
 #
@@ -122,11 +122,11 @@ for t in "${selected[@]}"; do
     # that cover every edge the seeds miss (hit counts ignored: the corpus stays a few hundred KB).
     merged=$out/merge/$t
     rm -rf "$merged" && mkdir -p "$merged"
-    cp Fuzz/corpus/"$t"/seed-* "$merged"/ 2>/dev/null || true
+    cp Fuzz/corpus/"$t"/seed-* Fuzz/corpus/"$t"/regress-* "$merged"/ 2>/dev/null || true
     "${env_run[@]}" "$bin" "${extra[@]}" -use_counters=0 -set_cover_merge=1 "$merged" "$root/Fuzz/corpus/$t" "$corpus" \
       > "$out/logs/$t.merge.log" 2>&1
-    find Fuzz/corpus/"$t" -type f ! -name 'seed-*' -delete
-    find "$merged" -type f ! -name 'seed-*' -exec cp {} Fuzz/corpus/"$t"/ \;
+    find Fuzz/corpus/"$t" -type f ! -name 'seed-*' ! -name 'regress-*' -delete
+    find "$merged" -type f ! -name 'seed-*' ! -name 'regress-*' -exec cp {} Fuzz/corpus/"$t"/ \;
     line="$line  merged: $(ls Fuzz/corpus/"$t" | wc -l) files"
   fi
   summary+=("$line")
