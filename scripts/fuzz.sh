@@ -68,9 +68,13 @@ if [ "$core_wanted" = 1 ]; then
 fi
 if wants router; then
   t0=$(date +%s)
-  (cd Fuzz && swift build -c release --scratch-path "$out/swift" --product fuzz-router \
-     -Xswiftc -sanitize=fuzzer,address 2>&1 | grep -v "Cannot export local symbol" | tail -3)
-  [ -x "$out/swift/release/fuzz-router" ] || { echo "fuzz: fuzz-router did not build" >&2; exit 1; }
+  # ld.gold's "Cannot export local symbol __asan_*" warnings are harmless (../shared/TOOLCHAIN.md).
+  if ! (cd Fuzz && swift build -c release --scratch-path "$out/swift" --product fuzz-router \
+          -Xswiftc -sanitize=fuzzer,address) > "$out/logs/build-router.log" 2>&1; then
+    grep -v "Cannot export local symbol" "$out/logs/build-router.log" | tail -40 >&2
+    echo "fuzz: fuzz-router did not build (log $out/logs/build-router.log)" >&2
+    exit 1
+  fi
   echo "fuzz: fuzz-router built in $(( $(date +%s) - t0 )) s"
 fi
 [ "$build_only" = 1 ] && exit 0
