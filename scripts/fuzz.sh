@@ -9,7 +9,8 @@
 #
 #   bash scripts/fuzz.sh                     CI: every target (C core FUZZ_SECONDS=8 each, router
 #                                            FUZZ_ROUTER_SECONDS=60), build included
-#   bash scripts/fuzz.sh --long              soak: 600 s per target (or FUZZ_SECONDS / FUZZ_ROUTER_SECONDS)
+#   bash scripts/fuzz.sh --long              soak: 600 s per target (or FUZZ_SECONDS / FUZZ_ROUTER_SECONDS),
+#                                            going on past crashes (libFuzzer -fork=1), all of them saved
 #   bash scripts/fuzz.sh router pressure     only these targets
 #   bash scripts/fuzz.sh --merge ...         afterwards, minimize Fuzz/corpus/<target> to its seeds plus
 #                                            the fewest inputs covering every other edge reached by the
@@ -94,8 +95,10 @@ for t in "${selected[@]}"; do
     extra=(-timeout=5 -max_len=16384)
     [ "$t" = auth ] || extra+=(-dict=Fuzz/dict/core.dict)
   fi
+  # Soaks run in a forked child that is restarted after a crash: every distinct crash is collected.
+  [ "$long" = 1 ] && extra+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
   corpus=$out/run/$t
-  rm -rf "$corpus" && mkdir -p "$corpus" "$out/artifacts/$t"
+  rm -rf "$corpus" "$out/artifacts/$t" && mkdir -p "$corpus" "$out/artifacts/$t"
   cp Fuzz/corpus/"$t"/* "$corpus"/ 2>/dev/null || true
   log=$out/logs/$t.log
   set +e
@@ -108,15 +111,21 @@ for t in "${selected[@]}"; do
   set -e
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
   rate=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  if [ -z "$execs" ]; then # fork mode: the parent's last "#<execs>: cov: ..." line
+    execs=$(grep -oE '^#[0-9]+:' "$log" | tail -1 | tr -d '#:')
+    [ -n "$execs" ] && rate=$(( execs / seconds ))
+  fi
+  artifacts=$(ls "$out/artifacts/$t" | wc -l)
+  [ "$artifacts" -gt 0 ] && [ "$rc" = 0 ] && rc=1
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1 | cut -d' ' -f2)
   line=$(printf '%-11s %4s s  %10s execs  %7s exec/s  cov %-6s corpus %s' "$t" "$seconds" "${execs:-?}" "${rate:-?}" "${cov:-?}" "$(ls "$corpus" | wc -l)")
   if [ "$rc" != 0 ]; then
-    artifact=$(grep -o "Test unit written to .*" "$log" | tail -1 | sed 's/Test unit written to //')
-    echo "fuzz: $t FAILED (exit $rc); log $log" >&2
+    artifact=$(ls -t "$out/artifacts/$t"/* 2>/dev/null | tail -1)
+    echo "fuzz: $t FAILED (exit $rc, $artifacts inputs saved); log $log" >&2
     grep -E "ERROR: (AddressSanitizer|libFuzzer|UndefinedBehaviorSanitizer)|runtime error|Fatal error|SUMMARY" "$log" | head -5 >&2 || true
     grep -E "^ *#[0-9]+ " "$log" | head -12 >&2 || true
     if [ -n "$artifact" ]; then
-      echo "fuzz: the input is saved at $artifact; replay it with:" >&2
+      echo "fuzz: the (first) input is saved at $artifact; replay it with:" >&2
       echo "  ${env_run[@]:1} NM_FUZZ_ROOT=$NM_FUZZ_ROOT NM_FUZZ_FIXTURES=$NM_FUZZ_FIXTURES $bin $artifact" >&2
     fi
     failed+=("$t")
