@@ -143,7 +143,7 @@ public struct SummaryBuilder {
             let sorted = samples.sorted()
             var p = Percentiles()
             p.present = true
-            p.mean = UInt64(mean)
+            p.mean = Self.saturating(mean)
             p.max = max
             p.fifty = Self.percentile(sorted, 0.5)
             p.ninety = Self.percentile(sorted, 0.9)
@@ -163,7 +163,14 @@ public struct SummaryBuilder {
             if index > 1 && index < count {
                 value += frac * (Double(sorted[index]) - Double(sorted[index - 1]))
             }
-            return UInt64(value)
+            return saturating(value)
+        }
+
+        /// A Double as UInt64, clamped to 0...UInt64.max: values near UInt64.max (a kernel file's
+        /// garbage) round up to 2^64 as a Double, which UInt64(_:) traps on.
+        static func saturating(_ v: Double) -> UInt64 {
+            guard v.isFinite, v > 0 else { return 0 }
+            return v >= 18_446_744_073_709_551_615.0 ? .max : UInt64(v)
         }
     }
 }
