@@ -136,7 +136,7 @@ for t in "${selected[@]}"; do
     merged=$out/merge/$t
     rm -rf "$merged" && mkdir -p "$merged"
     cp Fuzz/corpus/"$t"/seed-* Fuzz/corpus/"$t"/regress-* "$merged"/ 2>/dev/null || true
-    "${env_run[@]}" "$bin" "${extra[@]}" -use_counters=0 -set_cover_merge=1 "$merged" "$root/Fuzz/corpus/$t" "$corpus" \
+    "${env_run[@]}" "$bin" "${extra[@]}" -use_counters=0 -set_cover_merge=1 -artifact_prefix="$out/merge/$t-" "$merged" "$root/Fuzz/corpus/$t" "$corpus" \
       > "$out/logs/$t.merge.log" 2>&1
     find Fuzz/corpus/"$t" -type f ! -name 'seed-*' ! -name 'regress-*' -delete
     find "$merged" -type f ! -name 'seed-*' ! -name 'regress-*' -exec cp {} Fuzz/corpus/"$t"/ \;
