@@ -20,7 +20,7 @@ EXTRA_CLEANUP='[ -n "${agent:-}" ] && kill -9 "$agent" 2>/dev/null; [ -n "${hamm
 make_cgroups "$N"
 PORT=$((20000 + RANDOM % 30000))
 "$BIN" -port=$PORT -listen_ip=127.0.0.1 -housekeeping_interval=10s 2>/dev/null &
-agent=$!
+agent=$!; disown "$agent"
 URL=http://127.0.0.1:$PORT
 for _ in $(seq 1 150); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.2; done
 for _ in $(seq 1 100); do
@@ -45,10 +45,10 @@ row "  (the hammering: recursive stats, 2 connections)" "$(cat /tmp/load-bench-s
 rm -f /tmp/load-bench-ps.$$ /tmp/load-bench-stats.$$
 row "/metrics, 50 concurrent connections" "$(wrk -t2 -c50 -d${D}s --latency "$URL/metrics")"
 awk '/VmRSS|Threads/ {printf "  %s %s %s\n", $1, $2, $3}' /proc/$agent/status
-kill -9 "$agent"; wait "$agent" 2>/dev/null || true
+kill -9 "$agent"; for _ in $(seq 1 500); do [ -e /proc/$agent ] || break; sleep 0.01; done
 start=$(date +%s%N)
 "$BIN" -port=$PORT -listen_ip=127.0.0.1 -housekeeping_interval=10s 2>/dev/null &
-agent=$!
+agent=$!; disown "$agent"
 for _ in $(seq 1 3000); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.01; done
 ready=$(( ($(date +%s%N) - start) / 1000000 ))
 known=$(curl -s "$URL/api/v2.0/spec/$PARENT?recursive=true" | grep -o "\"/$PARENT/[0-9]*\"" | sort -u | wc -l)

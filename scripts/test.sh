@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# The whole test run: dependencies, build, the C core under ASan+UBSan, then every Swift test
+# The whole test run: dependencies, build, the C core under ASan+UBSan, the fuzz targets (every C
+# core parser and the API router under libFuzzer, each for a bounded time), then every Swift test
 # (fixture trees, live cgroups on this host, the sample command), the Helm chart and manifests
 # validated (helm lint, kubernetes-validate, yamllint, manifests in sync), then the container image
 # built from the Dockerfile with the release binary and run under a real dockerd. Needs root.
@@ -9,6 +10,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 bash scripts/install-deps.sh --test
 swift build --build-tests
 bash scripts/sanitize-core.sh "${SANITIZE_MUTATIONS:-1000}"
+bash scripts/fuzz.sh
 bash scripts/validate-k8s.sh
 swift test --skip-build
 swift build -c release --static-swift-stdlib --product node-metrics

@@ -107,6 +107,20 @@ import Testing
         #expect(R.percentile(ten, 0.95) == 100)
     }
 
+    @Test func percentilesOfValuesNearUInt64MaxSaturate() {
+        // Found by fuzz-router: a fixture's memory.usage_in_bytes of 2^64-1 is 2^64 as a Double.
+        typealias R = SummaryBuilder.Resource
+        #expect(R.percentile([.max, .max], 0.5) == .max)
+        var r = R()
+        r.addSample(.max)
+        r.addSample(.max - 1)
+        let p = r.percentiles()
+        #expect(p.mean == .max && p.max == .max && p.ninety == .max)
+        var b = SummaryBuilder()
+        for i in 0...61 { b.add(timestamp: Int64(i) * 1_000_000_000, cpuTotal: UInt64(i), workingSet: .max) }
+        #expect(b.derived.minuteUsage.memory.mean == .max)
+    }
+
     @Test func minuteHourAndDayUsage() {
         var b = SummaryBuilder()
         let s: Int64 = 1_000_000_000
