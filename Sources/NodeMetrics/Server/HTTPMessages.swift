@@ -1,3 +1,5 @@
+import NIOCore
+
 /// A request as the router sees it: the method, the path with the URL base prefix removed, the
 /// decoded query and the body.
 public struct HTTPRequest: Sendable {
@@ -48,6 +50,9 @@ public struct HTTPResponse: Sendable {
     /// Set for `stream=true` event requests: the body is these events as newline-delimited JSON,
     /// sent with chunked transfer encoding until the client goes away.
     public var eventStream: AsyncStream<ContainerEvent>?
+    /// `body` already in a NIO buffer, when one answer goes to many connections: every write
+    /// shares this one buffer instead of copying the body again.
+    var sharedBuffer: ByteBuffer?
 
     public init(status: Int, contentType: String = "text/plain; charset=utf-8", body: [UInt8], headers: [(String, String)] = []) {
         self.status = status

@@ -117,7 +117,16 @@ final class SharedRenderings: Sendable {
         if first {
             compute().whenComplete { [self] result in
                 let promises = waiting.withLock { $0.removeValue(forKey: key) } ?? []
-                for p in promises { p.completeWith(result) }
+                var shared = result
+                if promises.count > 1, case .success(var response) = result {
+                    // One buffer for every connection (a ByteBuffer is copied on write only).
+                    var buffer = ByteBufferAllocator().buffer(capacity: response.body.count)
+                    buffer.writeBytes(response.body)
+                    response.sharedBuffer = buffer
+                    response.body = []
+                    shared = .success(response)
+                }
+                for p in promises { p.completeWith(shared) }
             }
         }
         return promise.futureResult
@@ -275,13 +284,19 @@ final class RequestHandler: ChannelInboundHandler {
         }
         var headers = HTTPHeaders()
         headers.add(name: "Content-Type", value: response.contentType)
-        headers.add(name: "Content-Length", value: String(response.body.count))
+        headers.add(name: "Content-Length", value: String(response.sharedBuffer?.readableBytes ?? response.body.count))
         for (k, v) in response.headers { headers.add(name: k, value: v) }
         if !keepAlive { headers.add(name: "Connection", value: "close") }
         let head = HTTPResponseHead(version: version, status: HTTPResponseStatus(statusCode: response.status), headers: headers)
         context.write(wrapOutboundOut(.head(head)), promise: nil)
-        var buffer = context.channel.allocator.buffer(capacity: response.body.count)
-        buffer.writeBytes(response.body)
+        let buffer: ByteBuffer
+        if let shared = response.sharedBuffer {
+            buffer = shared
+        } else {
+            var own = context.channel.allocator.buffer(capacity: response.body.count)
+            own.writeBytes(response.body)
+            buffer = own
+        }
         context.write(wrapOutboundOut(.body(.byteBuffer(buffer))), promise: nil)
         let done = context.writeAndFlush(wrapOutboundOut(.end(nil)))
         if !keepAlive {
