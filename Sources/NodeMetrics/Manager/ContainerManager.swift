@@ -27,7 +27,7 @@ public final class ContainerManager: @unchecked Sendable {
         var rescans = 0
         var overflows = 0
         var watchCount = 0
-        /// Set once the first discovery pass has added every cgroup and sampled each once.
+        /// Set once the first discovery pass has added every cgroup it found to the store.
         var ready = false
         var failures = SampleFailures()
     }
@@ -62,8 +62,6 @@ public final class ContainerManager: @unchecked Sendable {
     /// Housekeeping-thread copy of how many kept containers' latest sample failed (so a success
     /// takes the lock only when there is something to clear).
     private var failingCount = 0
-    /// Housekeeping-thread copy of `Shared.ready` (read every round without the lock).
-    private var ready = false
 
     public init(configuration: ManagerConfiguration, logger: Logger = Logger(label: "node-metrics.manager")) throws {
         self.configuration = configuration
@@ -95,8 +93,8 @@ public final class ContainerManager: @unchecked Sendable {
     /// The latest machine info (refreshed every `machineInfoInterval`).
     public var machineInfo: MachineInfo { shared.withLock { $0.machineInfo } }
 
-    /// True once the first discovery pass has found every cgroup and each has been sampled once:
-    /// before that, the API would 404 live containers (`/healthz` says 503).
+    /// True once the first discovery pass has put every cgroup it found in the store: before that,
+    /// the API would 404 live containers (`/healthz` says 503). Their first samples follow at once.
     public var isReady: Bool { shared.withLock { $0.ready } }
 
     /// Sampling failures: counts per reason, the containers whose latest sample failed.
@@ -171,6 +169,7 @@ public final class ContainerManager: @unchecked Sendable {
         hostNetworkNamespace = containerProcfs.networkNamespace(pid: 1)
             ?? containerProcfs.networkNamespace(pid: getpid())
         apply(discovery.start())
+        shared.withLock { $0.ready = true } // every cgroup found at start is in the store now
         let rescanEvery = configuration.globalHousekeepingInterval.nanoseconds
         let machineEvery = configuration.machineInfoInterval.nanoseconds
         // The intervals are flags (up to ~292 years): the sums saturate.
@@ -194,11 +193,6 @@ public final class ContainerManager: @unchecked Sendable {
                 sample(name, now: now)
                 sampled += 1
                 if sampled % 64 == 0 { apply(discovery.poll(timeoutMs: 0)) } // keep discovery prompt
-            }
-            // Everything found at start was due at once: after this first round, the store is complete.
-            if !ready {
-                ready = true
-                shared.withLock { $0.ready = true }
             }
             if now >= nextMachineInfo {
                 refreshMachineInfo()
