@@ -42,3 +42,13 @@ make_cgroups() {
     disown $!
   done
 }
+# Waits until the agent at $URL answers /healthz and exports all N cgroups of $PARENT on /metrics
+# (each sampled once); sets seen to how many it exports.
+wait_for_cgroups() {
+  local n=$1
+  for _ in $(seq 1 150); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.2; done
+  for _ in $(seq 1 100); do
+    seen=$(curl -s "$URL/metrics" | grep -c "^container_last_seen{.*id=\"/$PARENT/" || true)
+    [ "$seen" -ge "$n" ] && break; sleep 0.5
+  done
+}

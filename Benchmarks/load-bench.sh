@@ -22,11 +22,7 @@ PORT=$((20000 + RANDOM % 30000))
 "$BIN" -port=$PORT -listen_ip=127.0.0.1 -housekeeping_interval=10s 2>/dev/null &
 agent=$!; disown "$agent"
 URL=http://127.0.0.1:$PORT
-for _ in $(seq 1 150); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.2; done
-for _ in $(seq 1 100); do
-  seen=$(curl -s "$URL/metrics" | grep -c "^container_last_seen{.*id=\"/$PARENT/" || true)
-  [ "$seen" -ge "$N" ] && break; sleep 0.5
-done
+wait_for_cgroups "$N"
 row() { # label, wrk output
   local p50 p99 reqs non2xx
   p50=$(echo "$2" | awk '$1=="50%" {print $2}'); p99=$(echo "$2" | awk '$1=="99%" {print $2}')

@@ -23,12 +23,7 @@ PORT=$((20000 + RANDOM % 30000))
 "$BIN" -port=$PORT -listen_ip=127.0.0.1 -housekeeping_interval=10s -storage_duration="$STORAGE" 2>/dev/null &
 agent=$!
 URL=http://127.0.0.1:$PORT
-for _ in $(seq 1 100); do curl -sf "$URL/healthz" >/dev/null && break; sleep 0.2; done
-# Wait until every cgroup is known and sampled.
-for _ in $(seq 1 100); do
-  seen=$(curl -s "$URL/metrics" | grep -c "^container_last_seen{.*id=\"/$PARENT/" || true)
-  [ "$seen" -ge "$N" ] && break; sleep 0.5
-done
+wait_for_cgroups "$N"
 rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$agent/status; }
 printf 'serve-bench: %d cgroups (%d containers exported), -storage_duration=%s\n' "$N" "$seen" "$STORAGE"
 for path in ${PATHS:-/metrics /api/v2.0/stats?recursive=true}; do
