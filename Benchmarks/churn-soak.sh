@@ -103,7 +103,7 @@ sample() { # cycle
   echo "${ROWS[-1]}" >&2
 }
 # Names the agent lists under a prefix (v2 spec, recursive).
-listed() { curl -s "$URL/api/v2.0/spec/$1?recursive=true" | grep -o "\"/$1/[^\"]*\":" | wc -l; }
+listed() { curl -s "$URL/api/v2.0/spec/$1?recursive=true" | { grep -o "\"/$1/[^\"]*\":" || true; } | wc -l; }
 # Waits until `check` prints at least $1 (10 s at most).
 wait_for() { local want=$1; shift; for _ in $(seq 1 200); do [ "$("$@")" -ge "$want" ] && return 0; sleep 0.05; done
   echo "timed out waiting for the agent ($*: $("$@") of $want)" >&2; }
@@ -153,7 +153,7 @@ if [ "$DOCKER" -eq 0 ]; then
   what="raw cgroups ($BATCH at a time, ${#CTRLS[@]} hierarchies)"
 else
   # Docker names a container's cgroup /docker/<id> with the cgroupfs driver; wait for its metadata.
-  docker_known() { curl -s "$URL/api/v1.0/docker/" | grep -o '"namespace":"docker"' | wc -l; }
+  docker_known() { curl -s "$URL/api/v1.3/docker/" | { grep -o '"namespace":"docker"' || true; } | wc -l; }
   base=$(docker_known)
   done_cycles=0
   while [ "$done_cycles" -lt "$CYCLES" ]; do
