@@ -45,6 +45,8 @@ uint64_t cgf_watchdog_usec(void) {
 
 void cgf_release_free_memory(void) { malloc_trim(0); }
 
+uint64_t cgf_heap_in_use(void) { return (uint64_t)mallinfo2().uordblks; }
+
 int cgf_journal_send(const char *const *fields, int count) {
     struct iovec iov[64];
     if (count < 0 || count > 64) return -22; /* -EINVAL */

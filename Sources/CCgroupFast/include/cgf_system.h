@@ -33,6 +33,10 @@ int cgf_stderr_is_journal(void);
 /** Returns the heap's free pages to the kernel (glibc malloc_trim). */
 void cgf_release_free_memory(void);
 
+/** Bytes of heap handed out and not yet freed, over every arena (glibc mallinfo2 `uordblks`):
+    what leak checks compare before and after a piece of work. */
+uint64_t cgf_heap_in_use(void);
+
 /** The linked libseccomp version as major*10000 + minor*100 + micro. */
 unsigned cgf_seccomp_version(void);
 

@@ -84,13 +84,14 @@ public final class EventStore: Sendable {
         let maxAge = retention.maxAge[event.type] ?? 0
         let receivers = state.withLock { s -> [AsyncStream<ContainerEvent>.Continuation] in
             if maxCount > 0 && maxAge > 0 {
-                var list = s.byType[event.type, default: []]
-                list.append(event)
+                // Mutated in place: a copy taken out of the dictionary and put back would copy every
+                // stored event of the type at each add (tens of thousands under container churn).
+                s.byType[event.type, default: []].append(event)
                 let oldest = event.timestampNanos.saturatingSubtract(maxAge)
-                var drop = list.prefix { $0.timestampNanos < oldest }.count
-                drop = max(drop, list.count - maxCount)
-                if drop > 0 { list.removeFirst(drop) }
-                s.byType[event.type] = list
+                let count = s.byType[event.type]?.count ?? 0
+                var drop = s.byType[event.type]?.prefix { $0.timestampNanos < oldest }.count ?? 0
+                drop = max(drop, count - maxCount)
+                if drop > 0 { s.byType[event.type]?.removeFirst(drop) }
             }
             return s.subscribers.values.filter { $0.0.matches(event) }.map(\.1)
         }
