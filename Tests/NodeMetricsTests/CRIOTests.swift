@@ -35,7 +35,10 @@ final class RecordedUnixServer: @unchecked Sendable {
     private func serve() {
         while true {
             let client = accept(fd, nil, nil)
-            if client < 0 { return } // closed
+            if client < 0 { // shut down by stop(): only now is the descriptor closed, so its number
+                close(fd)   // cannot be reused by another test's socket while this thread still accepts
+                return
+            }
             var request = [UInt8]()
             var buffer = [UInt8](repeating: 0, count: 4096)
             while !request.suffix(4).elementsEqual("\r\n\r\n".utf8) {
@@ -58,8 +61,7 @@ final class RecordedUnixServer: @unchecked Sendable {
     func stop() {
         guard !stopped else { return }
         stopped = true
-        shutdown(fd, Int32(SHUT_RDWR))
-        close(fd)
+        shutdown(fd, Int32(SHUT_RDWR)) // wakes accept(2); the serving thread closes the descriptor
         unlink(path)
     }
 }

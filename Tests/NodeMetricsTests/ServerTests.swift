@@ -407,19 +407,26 @@ extension InotifyUsers {
             let request = Array("GET /api/v1.3/events/?stream=true&creation_events=true&subcontainers=true HTTP/1.1\r\nHost: x\r\n\r\n".utf8)
             _ = request.withUnsafeBytes { send(fd, $0.baseAddress, $0.count, 0) }
             var received = ""
-            func readSome() {
-                var buf = [UInt8](repeating: 0, count: 4096)
-                let n = recv(fd, &buf, buf.count, 0)
-                if n > 0 { received += String(decoding: buf[0..<n], as: UTF8.self) }
+            // The blocking recv runs on a thread of its own: the server's stream writer is a Swift task,
+            // and other suites running in parallel may hold the cooperative pool's other thread.
+            func readSome() async {
+                let chunk = await withCheckedContinuation { (done: CheckedContinuation<String, Never>) in
+                    Thread.detachNewThread {
+                        var buf = [UInt8](repeating: 0, count: 4096)
+                        let n = recv(fd, &buf, buf.count, 0)
+                        done.resume(returning: n > 0 ? String(decoding: buf[0..<n], as: UTF8.self) : "")
+                    }
+                }
+                received += chunk
             }
             let headDeadline = Date().addingTimeInterval(5)
-            while !received.contains("\r\n\r\n") && Date() < headDeadline { readSome() }
+            while !received.contains("\r\n\r\n") && Date() < headDeadline { await readSome() }
             #expect(received.contains("200 OK") && received.lowercased().contains("transfer-encoding: chunked"))
 
             let cg = try LiveCgroup(layout: manager.layout)
             defer { cg.destroy() }
             let deadline = Date().addingTimeInterval(10)
-            while !received.contains("\"container_name\":\"\(cg.name)\"") && Date() < deadline { readSome() }
+            while !received.contains("\"container_name\":\"\(cg.name)\"") && Date() < deadline { await readSome() }
             #expect(received.contains("\"event_type\":\"containerCreation\",\"event_data\":{}}\n"))
             #expect(received.contains("\"container_name\":\"\(cg.name)\""), "the new cgroup's creation was streamed")
             #expect(manager.events.subscriberCount == 1)
