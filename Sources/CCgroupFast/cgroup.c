@@ -558,6 +558,9 @@ static void derive_memory(const cgf_cgroup *cg, cgf_sample *s) {
         m->cache = stat_or_zero(st, "file");
         m->rss = stat_or_zero(st, "anon");
         m->mapped_file = stat_or_zero(st, "file_mapped");
+        /* Deliberate difference: cAdvisor leaves kernel usage 0 on v2; the kernel (5.18+) has the
+         * `kernel` key (slab, stacks, page tables, sockets...), already counted in memory.current. */
+        m->kernel_usage = stat_or_zero(st, "kernel");
         m->total_active_file = stat_or_zero(st, "active_file");
         m->total_inactive_file = stat_or_zero(st, "inactive_file");
         m->file_dirty = stat_or_zero(st, "file_dirty");

@@ -68,7 +68,6 @@ extension Serve {
                                                        gracefulShutdownSignals: [.sigterm, .sigint],
                                                        logger: logger))
         try await group.run()
-        _ = cgf_notify("STOPPING=1")
         logger.info("stopped")
     }
 }
@@ -160,6 +159,9 @@ struct HTTPService: Service {
                 tasks.cancelAll()
             }
         } onGracefulShutdown: {
+            // Tell systemd at the start of the shutdown, not at its end: the unit is "deactivating"
+            // while in-flight requests finish.
+            _ = cgf_notify("STOPPING=1")
             channel.close(promise: nil)
         }
         try await server.shutdown()

@@ -6,7 +6,7 @@ import Testing
 extension InotifyUsers {
 @Suite struct ManagerTests {
     func waitFor(_ seconds: Double = 10, _ condition: () -> Bool) -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
+        let deadline = Date().addingTimeInterval(seconds * TestTiming.slowdown)
         while !condition() && Date() < deadline { usleep(20_000) }
         return condition()
     }
@@ -80,8 +80,7 @@ extension InotifyUsers {
         defer { manager.stop() }
         let cg = try LiveCgroup(layout: manager.layout)
         defer { cg.destroy() }
-        try cg.set(.memory, "memory.limit_in_bytes", "33554432")
-        try? cg.set(.memory, "memory.memsw.limit_in_bytes", "33554432")
+        try cg.limitMemory(bytes: 33_554_432)
         #expect(waitFor { manager.store.contains(cg.name) })
         usleep(600_000) // the kmsg reader is at the end of the log
         let p = try cg.run(#"x=$(head -c 200000000 /dev/zero | tr "\\0" a); sleep 1"#)
@@ -173,7 +172,7 @@ extension InotifyUsers {
         // A container whose first process has a network namespace of its own with a veth pair named
         // nm0/nm1 in it (names cAdvisor does not filter), and two more processes.
         try cg.run("exec unshare -n sh -c \"ip link add nm0 type veth peer name nm1 && (sleep 60 & sleep 60 & wait)\"")
-        let deadline = Date().addingTimeInterval(10)
+        let deadline = Date().addingTimeInterval(10 * TestTiming.slowdown)
         var s: ContainerSample?
         repeat {
             usleep(100_000)

@@ -75,7 +75,7 @@ extension InotifyUsers {
         }
 
         func waitFor(_ name: String) {
-            let deadline = Date().addingTimeInterval(10)
+            let deadline = Date().addingTimeInterval(10 * TestTiming.slowdown)
             while (manager.store.snapshot(name)?.samples.count ?? 0) < 1 && Date() < deadline { usleep(50_000) }
         }
 
@@ -88,7 +88,7 @@ extension InotifyUsers {
             let layout = try CgroupLayout.detect()
             let cg = try LiveCgroup(layout: layout)
             defer { cg.destroy() }
-            try cg.set(.cpu, "cpu.cfs_quota_us", "50000")
+            try cg.limitCPU(quotaMicroseconds: 50000)
             manager.start()
             defer { manager.stop() }
             waitFor(cg.name)
@@ -119,8 +119,12 @@ extension InotifyUsers {
             // cfs families only for containers with a quota.
             #expect(series(text, "container_cpu_cfs_periods_total").allSatisfy { !$0.contains("id=\"/\"") })
             #expect(series(text, "container_cpu_cfs_periods_total").contains { $0.contains(id) })
-            // Per-CPU usage for the root on v1 (percpu kind on); the machine collector with its labels.
-            if layout.mode != .v2 { #expect(series(text, "container_cpu_usage_seconds_total").contains { $0.contains("cpu=\"cpu00\"") && $0.contains("id=\"/\"") }) }
+            // Per-CPU usage for the root with v1 controllers (percpu kind on); v2 has no per-CPU file,
+            // so only cpu="total" there. The machine collector with its labels.
+            let rootCPU = series(text, "container_cpu_usage_seconds_total").filter { $0.contains("id=\"/\"") }
+            #expect(rootCPU.contains { $0.contains("cpu=\"cpu00\"") } == HostCgroups.hasV1Controllers, "\(rootCPU)")
+            #expect(rootCPU.contains { $0.contains("cpu=\"total\"") } == !HostCgroups.hasV1Controllers, "\(rootCPU)")
+            #expect(Exposition.duplicateSeries(text).isEmpty, "duplicate series: \(Exposition.duplicateSeries(text).prefix(5))")
             let cores = try #require(series(text, "machine_cpu_cores").first)
             #expect(cores.contains("boot_id=") && cores.contains("machine_id=") && cores.contains("system_uuid="))
             #expect(cores.split(separator: " ")[1] == "\(ProcessInfo.processInfo.activeProcessorCount)")
@@ -179,7 +183,7 @@ extension InotifyUsers {
             let m = try ContainerManager(configuration: c)
             m.start()
             defer { m.stop() }
-            let deadline = Date().addingTimeInterval(10)
+            let deadline = Date().addingTimeInterval(10 * TestTiming.slowdown)
             while m.store.latest("/") == nil && Date() < deadline { usleep(50_000) }
             let text = String(decoding: PrometheusExporter(manager: m).scrape(), as: UTF8.self)
             #expect(text.contains("container_cpu_usage_seconds_total{cpu=\"total\""), "no percpu kind: total")

@@ -46,7 +46,7 @@ struct RunningAgent {
                          "-allow_dynamic_housekeeping=false"] + extra
             let command = launcher + agent
             let child = try ChildProcess(command[0], Array(command.dropFirst()), environment: environment)
-            let deadline = Date().addingTimeInterval(15)
+            let deadline = Date().addingTimeInterval(15 * TestTiming.slowdown)
             while child.process.isRunning && Date() < deadline {
                 // 200 only once the first discovery pass is done (503 before).
                 if (try? LoopbackHTTP.get(port: port, "/healthz"))?.status == 200 {

@@ -62,12 +62,57 @@ extension RunningAgent {
     }
 }
 
-/// Polls `body` every 200 ms until it returns a value or `seconds` pass (then nil).
+/// How much slower than this machine the tests run: the cgroup v2 guest (software-emulated, see
+/// scripts/vm-test.sh) sets `NODE_METRICS_TEST_SLOWDOWN`, and every wait for something to happen is
+/// stretched by it. No check compares a duration with it.
+enum TestTiming {
+    static let slowdown: Double = max(1, Double(ProcessInfo.processInfo.environment["NODE_METRICS_TEST_SLOWDOWN"] ?? "") ?? 1)
+}
+
+/// Polls `body` every 200 ms until it returns a value or `seconds` (stretched by the slowdown) pass (then nil).
 func eventually<T>(_ seconds: Double = 20, _ body: () throws -> T?) rethrows -> T? {
-    let deadline = Date().addingTimeInterval(seconds)
+    let deadline = Date().addingTimeInterval(seconds * TestTiming.slowdown)
     while Date() < deadline {
         if let v = try body() { return v }
         usleep(200_000)
     }
     return nil
+}
+
+/// Checks on a whole Prometheus text exposition.
+enum Exposition {
+    /// Series that appear more than once with the same name and label set (label order ignored),
+    /// which Prometheus rejects as duplicate samples; each returned once, as `name{sorted labels}`.
+    static func duplicateSeries(_ text: String) -> [String] {
+        var seen = Set<String>(), duplicates = Set<String>()
+        for line in text.split(separator: "\n") where !line.hasPrefix("#") {
+            guard let key = seriesKey(line) else { continue }
+            if !seen.insert(key).inserted { duplicates.insert(key) }
+        }
+        return duplicates.sorted()
+    }
+
+    /// `name{a="1",b="2"}` with the labels sorted, from one sample line; nil for a malformed line.
+    static func seriesKey(_ line: Substring) -> String? {
+        guard let brace = line.firstIndex(of: "{") else { return line.split(separator: " ").first.map(String.init) }
+        var labels: [String] = [], current = "", inQuotes = false, escaped = false
+        var i = line.index(after: brace)
+        while i < line.endIndex {
+            let ch = line[i]
+            if inQuotes {
+                current.append(ch)
+                if escaped { escaped = false } else if ch == "\\" { escaped = true } else if ch == "\"" { inQuotes = false }
+            } else if ch == "\"" {
+                inQuotes = true; current.append(ch)
+            } else if ch == "," || ch == "}" {
+                if !current.isEmpty { labels.append(current) }
+                current = ""
+                if ch == "}" { return "\(line[..<brace]){\(labels.sorted().joined(separator: ","))}" }
+            } else {
+                current.append(ch)
+            }
+            i = line.index(after: i)
+        }
+        return nil
+    }
 }

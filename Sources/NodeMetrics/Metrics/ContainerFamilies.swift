@@ -233,18 +233,24 @@ extension ContainerFamily {
         })
 
         // diskIO: per-device cgroup counters merged with the per-filesystem /proc/diskstats counters.
+        // A device that has both (a container's root filesystem on a disk its cgroup did I/O to, as on
+        // every v2 host) is exported once, from the cgroup's own counters: cAdvisor exports it twice
+        // with the same labels, which Prometheus rejects as duplicate samples.
         func io(_ rows: KeyPath<DiskIOSample, [DiskDeviceStats]>?, _ op: String, _ scale: @escaping @Sendable (UInt64) -> Double,
                 _ fsColumn: Int?, _ fsScale: @escaping @Sendable (UInt64) -> Double)
             -> @Sendable (ContainerView, inout MetricSeriesSink) -> Void {
             nonisolated(unsafe) let rows = rows
             return { c, s in
+                var fromCgroup: [String] = []
                 if let rows {
                     for row in c.sample.diskIO[keyPath: rows] {
-                        s.add(scale(row[op] ?? 0), c.deviceName(row.major, row.minor))
+                        let device = c.deviceName(row.major, row.minor)
+                        fromCgroup.append(device)
+                        s.add(scale(row[op] ?? 0), device)
                     }
                 }
                 if let fsColumn {
-                    for fs in c.sample.filesystems {
+                    for fs in c.sample.filesystems where !fromCgroup.contains(fs.device) {
                         s.add(fsScale(fsColumn < fs.io.count ? fs.io[fsColumn] : 0), fs.device)
                     }
                 }
