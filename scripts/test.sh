@@ -3,7 +3,8 @@
 # core parser and the API router under libFuzzer, each for a bounded time), then every Swift test
 # (fixture trees, live cgroups on this host, the sample command), the Helm chart and manifests
 # validated (helm lint, kubernetes-validate, yamllint, manifests in sync), then the container image
-# built from the Dockerfile with the release binary and run under a real dockerd. Needs root.
+# built from the Dockerfile with the release binary and run under a real dockerd, and last the live
+# suites again on a pure cgroup v2 host with systemd as PID 1, in a VM (scripts/vm-test.sh). Needs root.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
@@ -15,3 +16,4 @@ bash scripts/validate-k8s.sh
 swift test --skip-build
 swift build -c release --static-swift-stdlib --product node-metrics
 bash scripts/image-test.sh
+bash scripts/vm-test.sh

@@ -5,7 +5,8 @@
 # read-only, runs the suites named below from the existing test build (`swift build --build-tests`,
 # and the static release build for the systemd service checks), and fails with the guest's output
 # and console when a check fails.
-# Usage: bash scripts/vm-test.sh [FILTER]     env: VM_DIR (.build-vm), VM_TIMEOUT (1500 s), VM_CPUS (2)
+# Usage: bash scripts/vm-test.sh [FILTER]   env: VM_DIR (.build-vm), VM_SHARE (VM_DIR/share), VM_TIMEOUT (1500 s),
+#        VM_CPUS (2), VM_MEM (4G), VM_SLOWDOWN (6: waits in the tests are stretched by it)
 set -uo pipefail
 cd "$(dirname "$0")/.."
 PROJECT=$(pwd)
@@ -13,11 +14,13 @@ VM_DIR=${VM_DIR:-$PROJECT/.build-vm}
 FILTER=${1:-'LiveCgroupTests|SampleCommandTests|HostFilesTests|ExporterTests|ManagerTests|OptInCollectorTests|V2SystemdHostTests'}
 T0=$(date +%s)
 bash scripts/vm/build-guest.sh "$VM_DIR" || exit 1
-SWIFT_LIBS=$(dirname "$(readlink -f "$(command -v swift || echo /opt/swift/usr/bin/swift)")")/../lib/swift/linux
-SWIFT_LIBS=$(cd "$SWIFT_LIBS" && pwd) || { echo "vm-test: no Swift runtime libraries at $SWIFT_LIBS" >&2; exit 1; }
-SHARE=$VM_DIR/share
+# The toolchain's usr/ (runtime libraries the test build links, and the backtracer).
+SWIFT_USR=$(dirname "$(readlink -f "$(command -v swift || echo /opt/swift/usr/bin/swift)")")/..
+SWIFT_USR=$(cd "$SWIFT_USR" && pwd) && [ -d "$SWIFT_USR/lib/swift/linux" ] \
+  || { echo "vm-test: no Swift toolchain found (swift on PATH or /opt/swift)" >&2; exit 1; }
+SHARE=${VM_SHARE:-$VM_DIR/share}   # one per concurrent run
 rm -rf "$SHARE"; mkdir -p "$SHARE"
-printf 'project %s\nswiftlibs %s\n' "$PROJECT" "$SWIFT_LIBS" > "$SHARE/mounts"
+printf 'project %s\nswift %s\n' "$PROJECT" "$SWIFT_USR" > "$SHARE/mounts"
 printf 'PROJECT=%q\nFILTER=%q\nSLOWDOWN=%q\n' "$PROJECT" "$FILTER" "${VM_SLOWDOWN:-6}" > "$SHARE/env"
 install -m 755 scripts/vm/guest-tests.sh "$SHARE/run.sh"
 echo "vm-test: booting the guest (${VM_CPUS:-2} CPUs, software emulation); suites: $FILTER"
@@ -29,7 +32,7 @@ timeout "${VM_TIMEOUT:-1500}" qemu-system-x86_64 -accel tcg,thread=multi -cpu ma
   -drive "file=$VM_DIR/disk.img,format=raw,if=virtio" \
   -virtfs "local,path=$SHARE,mount_tag=share,security_model=none,id=share" \
   -virtfs "local,path=$PROJECT,mount_tag=project,security_model=none,readonly=on,id=project" \
-  -virtfs "local,path=$SWIFT_LIBS,mount_tag=swiftlibs,security_model=none,readonly=on,id=swiftlibs" \
+  -virtfs "local,path=$SWIFT_USR,mount_tag=swift,security_model=none,readonly=on,id=swift" \
   -nic none > "$VM_DIR/console.log" 2>&1
 QEMU_RC=$?
 T2=$(date +%s)

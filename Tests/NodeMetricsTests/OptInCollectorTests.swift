@@ -123,11 +123,13 @@ extension InotifyUsers {
         let text = String(decoding: exporter.scrape(), as: UTF8.self)
         for family in ["container_cpu_schedstat_run_seconds_total", "container_cpu_schedstat_runqueue_seconds_total",
                        "container_cpu_schedstat_run_periods_total", "container_referenced_bytes", "container_memory_migrate",
-                       "container_memory_numa_pages", "container_network_advance_tcp_stats_total"] {
+                       "container_network_advance_tcp_stats_total"] {
             #expect(text.contains("# TYPE \(family) "), "\(family) exported")
         }
         #expect(text.contains(#"container_network_advance_tcp_stats_total{id="/",image="",name="",tcp_state="maxconn"} -1"#))
-        #expect(text.contains(#"container_memory_numa_pages{id="\#(cg.name)",image="",name="",node="0",scope="hierarchy",type="anon"}"#))
+        // memory.numa_stat: read on v1; on v2 cAdvisor does not parse it, and neither does the agent.
+        let numaSeries = #"container_memory_numa_pages{id="\#(cg.name)",image="",name="",node="0",scope="hierarchy",type="anon"}"#
+        #expect(text.contains(numaSeries) == HostCgroups.hasV1Controllers, "numa pages on v1 only")
     }
 }
 }

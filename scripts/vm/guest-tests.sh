@@ -14,11 +14,16 @@ fail=0
 [ -x "$PROJECT/.build/debug/node-metricsPackageTests.xctest" ] || { echo "guest: no test build at $PROJECT/.build/debug"; fail=1; }
 [ $fail -eq 0 ] || exit 1
 systemctl is-system-running --wait >/dev/null 2>&1   # "degraded" is fine: no network units
+# The guest has no NIC (no network for the tests): a dummy interface gives the host's network
+# namespace an interface with counters, as every node has.
+ip link add nm0 type dummy && ip addr add 192.0.2.10/24 dev nm0 && ip link set nm0 up
+# A crash prints its backtrace (the Swift runtime's backtracer comes with the mounted toolchain).
+export SWIFT_BACKTRACE=enable=yes,interactive=no,sanitize=no
 cd /tmp
 export NODE_METRICS_TEST_SLOWDOWN="$SLOWDOWN"
 T0=$(date +%s)
 "$PROJECT/.build/debug/node-metricsPackageTests.xctest" --testing-library swift-testing --filter "$FILTER" 2>&1 \
-  | sed -e 's/\x1b\[[0-9;]*m//g'
+  | sed -u -e 's/\x1b\[[0-9;]*m//g'
 rc=${PIPESTATUS[0]}
 echo "guest: suites finished with status $rc after $(( $(date +%s) - T0 )) s (guest clock)"
 # Nothing of the tests may be left behind.

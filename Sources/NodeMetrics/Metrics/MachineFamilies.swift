@@ -24,13 +24,26 @@ struct MachineFamily: Sendable {
         f.append(.init("machine_cpu_books", nil, "Number of CPU books.") { _, s in s.add(0) })
         f.append(.init("machine_cpu_cache_capacity_bytes", .cpuTopology, "Cache size in bytes assigned to NUMA node and CPU core.",
                        labels: ["node_id", "core_id", "type", "level"]) { m, s in
+            // One series per label set (Prometheus rejects duplicates; cAdvisor can emit them): a core
+            // id that repeats in a node (cores of two sockets) keeps the first core's caches, and the
+            // node's shared caches of one type and level (one L3 per socket) are summed.
             for node in m.topology {
+                var seen = Set<String>()
                 for core in node.cores {
-                    for cache in core.caches + core.uncoreCaches {
+                    for cache in core.caches + core.uncoreCaches
+                    where seen.insert("\(core.coreID)/\(cache.type)/\(cache.level)").inserted {
                         s.add(Double(cache.size), String(node.nodeID), String(core.coreID), cache.type, String(cache.level))
                     }
                 }
+                var shared: [(type: String, level: Int, size: UInt64)] = []
                 for cache in node.caches {
+                    if let i = shared.firstIndex(where: { $0.type == cache.type && $0.level == cache.level }) {
+                        shared[i].size = shared[i].size.saturatingAdd(cache.size)
+                    } else {
+                        shared.append((cache.type, cache.level, cache.size))
+                    }
+                }
+                for cache in shared {
                     s.add(Double(cache.size), String(node.nodeID), "", cache.type, String(cache.level))
                 }
             }
