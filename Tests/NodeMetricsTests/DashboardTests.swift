@@ -6,7 +6,7 @@ extension RuntimeDaemons {
     /// The chart's Grafana dashboard against the real thing: a real Prometheus scrapes the real agent
     /// (the kubelet's labels, as the chart runs it with the dashboard on) on a host with a real
     /// dockerd running a container labelled as the kubelet labels a pod's (CPU- and memory-limited, so
-    /// throttling and limit ratios exist). Every expression of every panel and variable must be
+    /// throttling and limit ratios exist; eth0 in its own network namespace). Every expression of every panel and variable must be
     /// accepted by promtool (`promtool query instant` against that Prometheus) and return data.
     @Suite(.serialized) struct PrometheusDashboardTests {
         let state = "/tmp/node-metrics-dashboard-test-\(getpid())"
@@ -48,12 +48,23 @@ extension RuntimeDaemons {
             defer { agent.child.stop() }
             let name = "nm-dashboard-\(getpid())"
             let create = try run("/usr/bin/docker", [
-                "run", "-d", "--name", name, "--network", "host", "--cpus", "0.2", "--memory", "64m",
+                "run", "-d", "--name", name, "--network", "none", "--cpus", "0.2", "--memory", "64m",
                 "--label", "io.kubernetes.pod.name=web-1", "--label", "io.kubernetes.pod.namespace=shop",
                 "--label", "io.kubernetes.container.name=app", "--label", "io.kubernetes.pod.uid=\(UUID().uuidString.lowercased())",
                 "local/busybox:1", "sh", "-c", "head -c 2000000 /dev/zero > /layer; while :; do :; done"])
             try #require(create.status == 0, "\(create.output)")
             defer { _ = try? run("/usr/bin/docker", ["rm", "-f", name]) }
+            // The pod's network as a CNI plugin lays it out: a veth pair, eth0 inside the pod's namespace
+            // (dockerd here runs without a bridge). It goes away with the container's namespace.
+            let pid = try run("/usr/bin/docker", ["inspect", "-f", "{{.State.Pid}}", name]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+            let hostSide = "nmdash\(getpid() % 100_000)"
+            for command in [["/sbin/ip", "link", "add", hostSide, "type", "veth", "peer", "name", "eth0", "netns", pid],
+                            ["/sbin/ip", "link", "set", hostSide, "up"],
+                            ["/usr/bin/nsenter", "-t", pid, "-n", "/sbin/ip", "link", "set", "eth0", "up"]] {
+                let r = try run(command[0], Array(command.dropFirst()))
+                try #require(r.status == 0, "\(command.joined(separator: " ")): \(r.output)")
+            }
+            defer { _ = try? run("/sbin/ip", ["link", "del", hostSide]) }
             let prometheus = try RunningPrometheus(scrapeConfigs: """
                   - job_name: node-metrics
                     static_configs:

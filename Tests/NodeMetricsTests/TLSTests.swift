@@ -256,3 +256,25 @@ extension InotifyUsers {
         }
     }
 }
+
+extension InotifyUsers.RouterTests {
+    /// Requests that join another's rendering of /metrics skip the router's check, so only
+    /// authenticated ones may join; /healthz is open whatever is configured.
+    @Test func onlyAuthenticatedScrapesShareARendering() throws {
+        let dir = try TemporaryDirectory()
+        try "scraper-token\n".write(toFile: dir.file("tokens"), atomically: true, encoding: .utf8)
+        let secured = APIRouter(manager: manager, tokens: try BearerTokens(path: dir.file("tokens")), clientCertificates: true)
+        let anonymous = HTTPRequest(uri: "/metrics")
+        var certified = HTTPRequest(uri: "/metrics")
+        certified.clientCertificateVerified = true
+        let tokened = HTTPRequest(uri: "/metrics", headers: [("Authorization", "Bearer scraper-token")])
+        #expect(secured.workload(anonymous).shareable == false)
+        #expect(secured.workload(certified).shareable && secured.workload(tokened).shareable)
+        #expect(router.workload(anonymous).shareable, "without credentials configured, scrapes share")
+        let refused = secured.handle(anonymous)
+        #expect(refused.status == 401 && refused.bodyText.contains("a client certificate signed by -tls_client_ca_file or a bearer token"))
+        #expect(secured.refusal(certified, path: "/api/v2.0/version") == nil && secured.refusal(tokened, path: "/containers/") == nil)
+        #expect(secured.refusal(anonymous, path: "/healthz") == nil)
+        #expect(secured.refusal(anonymous, path: "/api/v2.0/version")?.status == 401)
+    }
+}

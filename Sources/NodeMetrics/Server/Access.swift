@@ -12,10 +12,15 @@ extension APIRouter {
         return authenticator == nil || !needsAuthentication(path)
     }
 
+    /// Whether `request` carries a verified client certificate or a known token: checks cheap enough
+    /// for the event loop (a password's bcrypt is not), so that such scrapes may share a rendering.
+    func passesCheaply(_ request: HTTPRequest) -> Bool {
+        request.clientCertificateVerified || tokens?.user(request) != nil
+    }
+
     /// nil when `request` may read `path`, else the 401 to send.
     func refusal(_ request: HTTPRequest, path: String) -> HTTPResponse? {
-        if isOpen(path) || request.clientCertificateVerified { return nil }
-        if let tokens, tokens.user(request) != nil { return nil }
+        if isOpen(path) || passesCheaply(request) { return nil }
         var challenges: [(String, String)] = []
         if tokens != nil {
             let presented = request.header("Authorization").map { $0.lowercased().hasPrefix("bearer ") } ?? false
