@@ -6,11 +6,13 @@ import Synchronization
 /// file can be reused). Blank lines and lines starting with `#` are skipped; surrounding spaces are
 /// trimmed. A file without any token is refused. Tokens are compared in constant time.
 public final class BearerTokens: WatchedCredentialFiles {
+    /// `-http_token_file`.
     public let path: String
     /// token bytes → user name ("" when the line named none).
     private let tokens: Mutex<[(token: [UInt8], user: String)]>
     public let watch = FileContentsWatch()
 
+    /// Reads the file; an unreadable file or one without a token is an error naming it.
     public init(path: String) throws(CredentialFileError) {
         self.path = path
         tokens = Mutex(try Self.load(path))
@@ -18,6 +20,7 @@ public final class BearerTokens: WatchedCredentialFiles {
     }
 
     public var paths: [String] { [path] }
+    /// Tokens loaded.
     public var tokenCount: Int { tokens.withLock { $0.count } }
     public var loadedSummary: String { "\(tokenCount) tokens" }
 

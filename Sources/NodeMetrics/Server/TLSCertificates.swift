@@ -9,7 +9,9 @@ import Synchronization
 /// `reload()` (SIGHUP, or a change of the files' contents) builds a new context that every new
 /// connection uses; open connections keep theirs. A reload that fails keeps the loaded context.
 public final class TLSCertificates: WatchedCredentialFiles {
+    /// `-tls_cert_file`: the certificate, then the rest of its chain.
     public let certificateFile: String
+    /// `-tls_key_file`.
     public let keyFile: String
     /// nil: client certificates are not asked for.
     public let clientCAFile: String?
@@ -22,6 +24,8 @@ public final class TLSCertificates: WatchedCredentialFiles {
     }
     private let loaded: Mutex<Loaded>
 
+    /// Loads the files; one that cannot be read or parsed, or a key that is not the certificate's, is
+    /// an error naming the file.
     public init(certificateFile: String, keyFile: String, clientCAFile: String? = nil) throws(CredentialFileError) {
         self.certificateFile = certificateFile
         self.keyFile = keyFile
