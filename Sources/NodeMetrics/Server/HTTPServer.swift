@@ -58,7 +58,7 @@ public final class HTTPServer: Sendable {
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
-                    if let tls { try channel.pipeline.syncOperations.addHandler(try tls.makeHandler()) }
+                    if let tls { try channel.pipeline.syncOperations.addHandler(tls.makeHandler()) }
                     let deadline = RequestDeadlineHandler(timeout: requestTimeout)
                     try channel.pipeline.syncOperations.addHandler(deadline)
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))

@@ -53,8 +53,8 @@ public final class TLSCertificates: WatchedCredentialFiles {
     }
 
     /// The handler that runs TLS on a new connection, with the context loaded last.
-    func makeHandler() throws -> NIOSSLServerHandler {
-        try NIOSSLServerHandler(context: loaded.withLock { $0.context })
+    func makeHandler() -> NIOSSLServerHandler {
+        NIOSSLServerHandler(context: loaded.withLock { $0.context })
     }
 
     private static func load(certificateFile: String, keyFile: String,
