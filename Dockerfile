@@ -33,7 +33,9 @@ COPY --from=builder /out/node-metrics /usr/bin/node-metrics
 # start, which could not run in the seccomp sandbox); this keeps the runtime's out of the way before.
 ENV SWIFT_BACKTRACE=enable=no
 EXPOSE 8080
-HEALTHCHECK --interval=30s --timeout=3s --start-period=10s CMD curl -fsS http://localhost:8080/healthz || exit 1
+# /healthz over HTTP, or HTTPS when the agent runs with -tls_cert_file (/healthz needs no credentials).
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
+    CMD curl -fsS http://localhost:8080/healthz || curl -fsSk https://localhost:8080/healthz || exit 1
 # The DaemonSet's defaults: the host root at /rootfs (its /proc and /sys), the runtime sockets under
 # the host's /var/run, cAdvisor's kubelet-like housekeeping. Arguments given to the container follow.
 ENTRYPOINT ["/usr/bin/node-metrics", "-root=/rootfs", "-port=8080", "-housekeeping_interval=10s", \

@@ -39,6 +39,8 @@ struct Serve: AsyncParsableCommand {
     var httpDigestRealm = "localhost"
     @Option(name: flag("http_auth_all_endpoints"), help: "Require the -http_auth_file / -http_digest_file credentials on every endpoint (API, /metrics, /validate; not /healthz), not only the web UI as cAdvisor does.")
     var httpAuthAllEndpoints = GoBool(false)
+    @OptionGroup(title: "TLS and tokens")
+    var security: SecurityOptions
     @Option(name: flag("seccomp"), help: "Once serving, confine the process to an allow-list of system calls (libseccomp); a refused call fails with EPERM and is logged.")
     var seccomp = GoBool(true)
     @Option(name: flag("version"), help: "Print the version and exit.")

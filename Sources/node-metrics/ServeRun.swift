@@ -35,10 +35,15 @@ extension Serve {
                                                      "users": "\(authenticator.userCount)",
                                                      "protects": "\(httpAuthAllEndpoints.value ? "all endpoints" : "web UI")"])
         }
+        let tls = try security.tlsCertificates(), tokens = try security.bearerTokens()
+        for files in [tls, tokens] as [(any CredentialFiles)?] {
+            if let files { logger.info("credentials loaded", metadata: ["files": "\(files.paths.joined(separator: ","))", "loaded": "\(files.loadedSummary)"]) }
+        }
         let router = APIRouter(manager: manager, urlBasePrefix: urlBasePrefix, exporter: exporter,
                                prometheusEndpoint: prometheusEndpoint, authenticator: authenticator,
-                               protectAllEndpoints: httpAuthAllEndpoints.value, kubelet: kubeletConfiguration())
-        let server = HTTPServer(router: router)
+                               protectAllEndpoints: httpAuthAllEndpoints.value, kubelet: kubeletConfiguration(),
+                               tokens: tokens, clientCertificates: tls?.verifiesClients ?? false)
+        let server = HTTPServer(router: router, tls: tls)
         // Only the referenced-memory reset writes a file (/proc/<pid>/clear_refs): the sandbox's opens
         // are read-only unless it is on.
         let writeOpens = manager.configuration.metricKinds.contains(.referencedMemory)
@@ -63,7 +68,8 @@ extension Serve {
             }),
         ]
         if seccomp.value { services.append(SandboxMonitorService(logger: logger)) }
-        if let authenticator { services.append(CredentialReloadService(authenticator: authenticator, logger: logger)) }
+        let credentials = ([authenticator, tls, tokens] as [(any CredentialFiles)?]).compactMap { $0 }
+        if !credentials.isEmpty { services.append(CredentialReloadService(credentials: credentials, logger: logger)) }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
                                                        gracefulShutdownSignals: [.sigterm, .sigint],
                                                        logger: logger))
@@ -72,20 +78,39 @@ extension Serve {
     }
 }
 
-/// Re-reads the password file on SIGHUP; a file that fails keeps the loaded credentials.
+/// Re-reads the credential files (passwords, tokens, TLS) on SIGHUP, and tokens and TLS also when
+/// their contents change (checked every `checkInterval`); files that fail keep what was loaded, and say why in the log.
 struct CredentialReloadService: Service {
-    let authenticator: HTTPAuthenticator
+    let credentials: [any CredentialFiles]
     let logger: Logger
+    var checkInterval: Duration = .seconds(2)
 
     func run() async throws {
         let hangups = await UnixSignalsSequence(trapping: .sighup)
-        for await _ in hangups.cancelOnGracefulShutdown() {
-            do {
-                try authenticator.reload()
-                logger.info("credentials reloaded", metadata: ["file": "\(authenticator.path)", "users": "\(authenticator.userCount)"])
-            } catch {
-                logger.error("credentials not reloaded; the previous ones stay", metadata: ["error": "\(error)"])
+        let watched = credentials.compactMap { $0 as? any WatchedCredentialFiles }
+        await withTaskGroup(of: Void.self) { tasks in
+            tasks.addTask {
+                for await _ in hangups.cancelOnGracefulShutdown() {
+                    for files in credentials { report(files, Result { () throws(CredentialFileError) in try files.reload() }) }
+                }
             }
+            tasks.addTask {
+                while !Task.isCancelled && !Task.isShuttingDownGracefully {
+                    try? await Task.sleep(for: checkInterval)
+                    for files in watched { if let outcome = files.reloadIfChanged() { report(files, outcome) } }
+                }
+            }
+            await tasks.next()
+            tasks.cancelAll()
+        }
+    }
+
+    func report(_ files: any CredentialFiles, _ outcome: Result<Void, CredentialFileError>) {
+        switch outcome {
+        case .success:
+            logger.info("credentials reloaded", metadata: ["files": "\(files.paths.joined(separator: ","))", "loaded": "\(files.loadedSummary)"])
+        case .failure(let error):
+            logger.error("credentials not reloaded; the previous ones stay", metadata: ["error": "\(error)"])
         }
     }
 }

@@ -37,7 +37,9 @@ struct RunningAgent {
     let port: Int
 
     /// `launcher`: a command the agent is started through (its arguments end before the agent's path).
-    init(_ extra: [String] = [], environment: [String: String]? = nil, launcher: [String] = []) throws {
+    /// `ready`: whether the agent on a port is ready (default: plain HTTP /healthz answers 200).
+    init(_ extra: [String] = [], environment: [String: String]? = nil, launcher: [String] = [],
+         ready: ((Int) -> Bool)? = nil) throws {
         var lastError: Error?
         for _ in 0..<5 {
             let port = Int.random(in: 20000...60000)
@@ -49,7 +51,7 @@ struct RunningAgent {
             let deadline = Date().addingTimeInterval(15 * TestTiming.slowdown)
             while child.process.isRunning && Date() < deadline {
                 // 200 only once the first discovery pass is done (503 before).
-                if (try? LoopbackHTTP.get(port: port, "/healthz"))?.status == 200 {
+                if ready?(port) ?? ((try? LoopbackHTTP.get(port: port, "/healthz"))?.status == 200) {
                     self.child = child
                     self.port = port
                     return
@@ -134,42 +136,13 @@ func run(_ executable: String, _ arguments: [String], stdin: String? = nil,
     @Test func aRealPrometheusScrapesTheAgent() throws {
         let agent = try RunningAgent()
         defer { agent.child.stop() }
-        let temp = try TemporaryDirectory()
-        let dir = URL(fileURLWithPath: temp.path)
-        let config = """
-        global:
-          scrape_interval: 1s
-          evaluation_interval: 1s
-        scrape_configs:
-          - job_name: node-metrics
-            static_configs:
-              - targets: ['127.0.0.1:\(agent.port)']
-        """
-        try config.write(to: dir.appendingPathComponent("prometheus.yml"), atomically: true, encoding: .utf8)
-        var prometheus: ChildProcess?
-        var promPort = 0
-        for _ in 0..<5 where prometheus == nil {
-            promPort = Int.random(in: 20000...60000)
-            let p = try ChildProcess("/usr/bin/prometheus", ["--config.file=\(dir.path)/prometheus.yml",
-                                                             "--storage.tsdb.path=\(dir.path)/data",
-                                                             "--web.listen-address=127.0.0.1:\(promPort)"])
-            usleep(1_000_000)
-            if p.process.isRunning { prometheus = p } else { p.stop() }
-        }
-        let server = try #require(prometheus)
-        defer { server.stop() }
-
-        func query(_ q: String) throws -> [[String: Any]] {
-            let encoded = q.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? q
-            let r = try LoopbackHTTP.get(port: promPort, "/api/v1/query?query=\(encoded)")
-            guard r.status == 200,
-                  let json = try JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [String: Any],
-                  let data = json["data"] as? [String: Any], let result = data["result"] as? [[String: Any]] else { return [] }
-            return result
-        }
-        func value(_ series: [String: Any]) -> Double? {
-            ((series["value"] as? [Any])?.last as? String).flatMap(Double.init)
-        }
+        let server = try RunningPrometheus(scrapeConfigs: """
+              - job_name: node-metrics
+                static_configs:
+                  - targets: ['127.0.0.1:\(agent.port)']
+            """)
+        func query(_ q: String) throws -> [[String: Any]] { try server.query(q) }
+        func value(_ series: [String: Any]) -> Double? { RunningPrometheus.value(series) }
         let deadline = Date().addingTimeInterval(60)
         var up: [[String: Any]] = []
         var rate: [[String: Any]] = []

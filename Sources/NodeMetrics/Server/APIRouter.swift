@@ -22,13 +22,20 @@ public struct APIRouter: Sendable {
     public let authenticator: HTTPAuthenticator?
     /// Beyond cAdvisor (which protects only its UI, cadvisor#3401): every endpoint but /healthz.
     public let protectAllEndpoints: Bool
+    /// `-http_token_file`: every endpoint but /healthz takes these bearer tokens (`Access.swift`).
+    public let tokens: BearerTokens?
+    /// `-tls_client_ca_file`: every endpoint but /healthz needs a verified client certificate (or a token).
+    public let clientCertificates: Bool
     /// The node name and system containers of the kubelet endpoints (/stats/summary, /metrics/resource).
     public let kubelet: KubeletConfiguration
 
     public init(manager: ContainerManager, urlBasePrefix: String = "", exporter: PrometheusExporter? = nil,
                 prometheusEndpoint: String = "/metrics", authenticator: HTTPAuthenticator? = nil,
-                protectAllEndpoints: Bool = false, kubelet: KubeletConfiguration = KubeletConfiguration()) {
+                protectAllEndpoints: Bool = false, kubelet: KubeletConfiguration = KubeletConfiguration(),
+                tokens: BearerTokens? = nil, clientCertificates: Bool = false) {
         self.manager = manager
+        self.tokens = tokens
+        self.clientCertificates = clientCertificates
         self.kubelet = kubelet
         self.authenticator = authenticator
         self.protectAllEndpoints = protectAllEndpoints
@@ -67,9 +74,7 @@ public struct APIRouter: Sendable {
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
         guard let path = relativePath(request) else { return .text(404, "404 page not found\n") }
-        if let authenticator, needsAuthentication(path), let denied = authenticator.authenticate(request) {
-            return denied
-        }
+        if let denied = refusal(request, path: path) { return denied }
         if path.isEmpty || path == "/" {
             return HTTPResponse(status: 307, body: [], headers: [("Location", urlBasePrefix + "/containers/")])
         }

@@ -8,16 +8,12 @@ import Glibc
 /// cAdvisor's HTTP authentication: basic against an htpasswd file (`-http_auth_file`; bcrypt, {SHA},
 /// APR1 and crypt's $1$/$5$/$6$, as htpasswd writes them) or digest (RFC 2617, qop=auth, MD5)
 /// against an htdigest file (`-http_digest_file`). The file is read at start and again on `reload()`
-/// (SIGHUP); a reload that fails keeps the credentials that were loaded. Wrong or missing
-/// credentials are a 401 with a challenge, never an error of the server.
-public final class HTTPAuthenticator: Sendable {
+/// (SIGHUP: `CredentialFiles`); a reload that fails keeps the credentials that were loaded. Wrong or
+/// missing credentials are a 401 with a challenge, never an error of the server.
+public final class HTTPAuthenticator: CredentialFiles {
     public enum Scheme: String, Sendable { case basic, digest }
 
-    public struct FileError: Error, CustomStringConvertible, Equatable {
-        public var path: String
-        public var reason: String
-        public var description: String { "\(path): \(reason)" }
-    }
+    public typealias FileError = CredentialFileError
 
     public let scheme: Scheme
     public let path: String
@@ -37,6 +33,9 @@ public final class HTTPAuthenticator: Sendable {
         secret = (0..<4).map { _ in String(rng.next() as UInt64, radix: 16) }.joined()
         credentials = Mutex(try Self.load(scheme: scheme, path: path, realm: realm))
     }
+
+    public var paths: [String] { [path] }
+    public var loadedSummary: String { "\(userCount) users" }
 
     /// Number of users loaded.
     public var userCount: Int { credentials.withLock { $0.count } }

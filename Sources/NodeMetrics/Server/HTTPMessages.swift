@@ -10,6 +10,8 @@ public struct HTTPRequest: Sendable {
     public var query: [String: String]
     public var body: [UInt8]
     public var headers: [(String, String)]
+    /// The connection presented a client certificate that chains to `-tls_client_ca_file`.
+    public var clientCertificateVerified = false
 
     public init(method: String = "GET", uri: String, body: [UInt8] = [], headers: [(String, String)] = []) {
         self.method = method

@@ -2,6 +2,7 @@ import NIOCore
 import NIOHTTP1
 import NIOHTTPCompression
 import NIOPosix
+import NIOSSL
 import Synchronization
 #if canImport(Glibc)
 import Glibc
@@ -13,13 +14,16 @@ import Glibc
 /// Requests larger than `maxBodyBytes` are refused (413) and malformed ones get NIO's 400; neither
 /// reaches the router. A request must arrive whole within `requestTimeout` of its first byte;
 /// idle keep-alive connections close after `idleTimeout`. Responses of 1 KiB and more are
-/// gzip-compressed when the client accepts it (swift-nio-extras).
+/// gzip-compressed when the client accepts it (swift-nio-extras). With `tls`, every connection runs
+/// TLS first (swift-nio-ssl) with the certificate loaded last (`TLSCertificates`).
 public final class HTTPServer: Sendable {
     public let router: APIRouter
     public let maxBodyBytes: Int
     public let idleTimeout: TimeAmount
     public let requestTimeout: TimeAmount
     public let limits: ServingLimits
+    /// nil: plain HTTP.
+    public let tls: TLSCertificates?
     private let group: MultiThreadedEventLoopGroup
     private let pools: WorkerPools
     private let limiter = ConcurrencyLimiter()
@@ -29,8 +33,9 @@ public final class HTTPServer: Sendable {
     ///   - workers: threads of each worker pool (scrape and API).
     public init(router: APIRouter, maxBodyBytes: Int = 1 << 20, idleTimeout: TimeAmount = .seconds(60),
                 requestTimeout: TimeAmount = .seconds(10), limits: ServingLimits = ServingLimits(),
-                eventLoops: Int = min(max(System.coreCount, 1), 4), workers: Int = 2) {
+                eventLoops: Int = min(max(System.coreCount, 1), 4), workers: Int = 2, tls: TLSCertificates? = nil) {
         self.router = router
+        self.tls = tls
         self.maxBodyBytes = maxBodyBytes
         self.idleTimeout = idleTimeout
         self.requestTimeout = requestTimeout
@@ -46,13 +51,14 @@ public final class HTTPServer: Sendable {
     public func bind(host: String, port: Int) async throws -> Channel {
         let context = ServingContext(router: router, maxBodyBytes: maxBodyBytes, limits: limits, pools: pools,
                                      limiter: limiter, renderings: SharedRenderings())
-        let idle = idleTimeout, requestTimeout = requestTimeout
+        let idle = idleTimeout, requestTimeout = requestTimeout, tls = tls
         return try await ServerBootstrap(group: group)
             .serverChannelOption(ChannelOptions.backlog, value: 256)
             .serverChannelOption(ChannelOptions.socketOption(.so_reuseaddr), value: 1)
             .childChannelOption(ChannelOptions.tcpOption(.tcp_nodelay), value: 1)
             .childChannelInitializer { channel in
                 channel.eventLoop.makeCompletedFuture {
+                    if let tls { try channel.pipeline.syncOperations.addHandler(tls.makeHandler()) }
                     let deadline = RequestDeadlineHandler(timeout: requestTimeout)
                     try channel.pipeline.syncOperations.addHandler(deadline)
                     try channel.pipeline.syncOperations.addHandler(IdleStateHandler(readTimeout: idle))
@@ -60,7 +66,8 @@ public final class HTTPServer: Sendable {
                     try channel.pipeline.syncOperations.addHandler(
                         HTTPResponseCompressor(initialByteBufferCapacity: 64 * 1024,
                                                responseCompressionPredicate: HTTPServer.shouldCompress))
-                    try channel.pipeline.syncOperations.addHandler(RequestHandler(serving: context, deadline: deadline))
+                    try channel.pipeline.syncOperations.addHandler(RequestHandler(serving: context, deadline: deadline,
+                                                                                   verifiesClients: tls?.verifiesClients ?? false))
                 }
             }
             .bind(host: host.isEmpty ? "0.0.0.0" : host, port: port).get()
@@ -199,10 +206,13 @@ final class RequestHandler: ChannelInboundHandler {
     private var tooLarge = false
     /// True while an event stream is being sent: the connection is then quiet on purpose.
     private var streaming = false
+    /// TLS asks this connection's client for a certificate (`-tls_client_ca_file`).
+    let verifiesClients: Bool
 
-    init(serving: ServingContext, deadline: RequestDeadlineHandler) {
+    init(serving: ServingContext, deadline: RequestDeadlineHandler, verifiesClients: Bool = false) {
         self.serving = serving
         self.deadline = deadline
+        self.verifiesClients = verifiesClients
     }
 
     func channelRead(context: ChannelHandlerContext, data: NIOAny) {
@@ -227,8 +237,14 @@ final class RequestHandler: ChannelInboundHandler {
                       version: head.version, context: context)
                 return
             }
-            let request = HTTPRequest(method: "\(head.method)", uri: head.uri, body: body,
+            var request = HTTPRequest(method: "\(head.method)", uri: head.uri, body: body,
                                       headers: head.headers.map { ($0.name, $0.value) })
+            // The handshake refuses a certificate that does not chain to the client CAs: one that is
+            // here was verified.
+            if verifiesClients {
+                request.clientCertificateVerified =
+                    (try? context.pipeline.syncOperations.handler(type: NIOSSLServerHandler.self).peerCertificate) != nil
+            }
             run(request, keepAlive: keepAlive, version: head.version, context: context)
         }
     }

@@ -46,7 +46,7 @@ extension APIRouter {
         guard let path = relativePath(request) else { return Workload(pool: .inline, endpoint: "404", limit: .max) }
         if path == "/healthz" { return Workload(pool: .inline, endpoint: "/healthz", limit: .max) }
         if path == prometheusEndpoint || path == "/metrics/resource" || path == "/stats/summary" {
-            let open = authenticator == nil || !needsAuthentication(path)
+            let open = isOpen(path) || passesCheaply(request)
             return Workload(pool: .scrape, endpoint: path, limit: limits.scrape,
                             shareable: path == prometheusEndpoint && request.method == "GET" && open)
         }

@@ -49,3 +49,60 @@ app.kubernetes.io/instance: {{ .Release.Name }}
 {{- define "node-metrics.image" -}}
 {{- printf "%s:%s" .Values.image.repository (default .Chart.AppVersion .Values.image.tag) -}}
 {{- end -}}
+
+{{/* The Secret of the listener's certificate and key. */}}
+{{- define "node-metrics.tlsSecretName" -}}
+{{- default (printf "%s-tls" (include "node-metrics.fullname" .)) .Values.tls.secretName -}}
+{{- end -}}
+
+{{/* The Secret of the client CA bundle (default: the tls Secret, whose ca.crt cert-manager writes). */}}
+{{- define "node-metrics.clientCASecretName" -}}
+{{- default (include "node-metrics.tlsSecretName" .) .Values.tls.clientCA.secretName -}}
+{{- end -}}
+
+{{/* The Secret of the token file. */}}
+{{- define "node-metrics.authSecretName" -}}
+{{- default (printf "%s-auth" (include "node-metrics.fullname" .)) .Values.auth.secretName -}}
+{{- end -}}
+
+{{/* Whether the alerts or the dashboard are on: they need the kubelet's labels on /metrics. */}}
+{{- define "node-metrics.kubernetesLabels" -}}
+{{- if or .Values.prometheusRule.enabled .Values.dashboards.enabled -}}true{{- end -}}
+{{- end -}}
+
+{{/* The Service's DNS name, the name the certificate is for. */}}
+{{- define "node-metrics.serviceDNSName" -}}
+{{- printf "%s.%s.svc" (include "node-metrics.fullname" .) .Release.Namespace -}}
+{{- end -}}
+
+{{/* scheme, tlsConfig and authorization of a ServiceMonitor or PodMonitor endpoint (dict "root" $ "monitor" values). */}}
+{{- define "node-metrics.scrapeSecurity" -}}
+{{- $root := .root -}}
+{{- $monitor := .monitor -}}
+{{- if $root.Values.tls.enabled }}
+scheme: https
+tlsConfig:
+  {{- if $monitor.tlsConfig }}
+  {{- toYaml $monitor.tlsConfig | nindent 2 }}
+  {{- else }}
+  ca:
+    secret:
+      name: {{ include "node-metrics.tlsSecretName" $root }}
+      key: ca.crt
+  serverName: {{ include "node-metrics.serviceDNSName" $root }}
+  {{- end }}
+{{- end }}
+{{- if $root.Values.auth.enabled }}
+authorization:
+  {{- if $monitor.authorization }}
+  {{- toYaml $monitor.authorization | nindent 2 }}
+  {{- else if $root.Values.auth.token }}
+  type: Bearer
+  credentials:
+    name: {{ include "node-metrics.authSecretName" $root }}
+    key: {{ $root.Values.auth.key }}
+  {{- else }}
+  {{- fail "auth.enabled with auth.secretName: set serviceMonitor.authorization / podMonitor.authorization to the token Prometheus sends" }}
+  {{- end }}
+{{- end }}
+{{- end -}}
