@@ -220,6 +220,10 @@ import Testing
             let text = sink.writer.string
             #expect(text.contains(#"container_memory_usage_bytes{id="/extreme"} 1.8446744073709552e+19 9223372036854\#n"#))
             #expect(text.contains(#"container_spec_memory_limit_bytes{id="/extreme"} 0"#), "unlimited is 0, as cAdvisor")
+            // The cgroup's devices and the root filesystem's are the same disk here: one series each.
+            #expect(!s.diskIO.ioServiced.isEmpty)
+            #expect(Exposition.duplicateSeries(text).isEmpty, "\(Exposition.duplicateSeries(text))")
+            #expect(text.split(separator: "\n").filter { $0.hasPrefix("container_fs_reads_total{") }.count == 1)
         }
     }
 
@@ -418,5 +422,27 @@ extension InotifyUsers {
             let snap = eventually(10) { manager.store.snapshot("/docker/abc").flatMap { $0.samples.isEmpty ? nil : $0 } }
             #expect(snap?.creationTimeNanos == Int64.max)
         }
+    }
+}
+
+/// Machine families on a topology that makes cAdvisor repeat a label set: two sockets in one NUMA
+/// node, core ids 0 and 1 in each, an L3 per socket (fixture `sys-two-sockets`).
+@Suite struct MachineTopologyFamilyTests {
+    @Test func twoSocketsInOneNodeGiveOneSeriesPerLabelSet() throws {
+        var machine = MachineInfo()
+        machine.topology = MachineInfo.topology(paths: HostPaths(root: Fixtures.path("sys-two-sockets")))
+        #expect(machine.topology.count == 1 && machine.topology.first?.cores.count == 4)
+        #expect(machine.topology.first?.caches.count == 2, "two L3 caches shared by the node")
+        let family = try #require(MachineFamily.all.first { $0.name == "machine_cpu_cache_capacity_bytes" })
+        var sink = MetricSeriesSink(writer: PrometheusTextWriter())
+        sink.subjects([[Array("b".utf8), Array("m".utf8), Array("u".utf8)]], schema: MachineFamily.schema)
+        sink.begin(family: family.name, help: family.help, type: .gauge, extra: family.extraLabels, schema: MachineFamily.schema)
+        sink.current = 0
+        family.values(machine, &sink)
+        let text = sink.writer.string
+        #expect(Exposition.duplicateSeries(text).isEmpty, "\(Exposition.duplicateSeries(text))")
+        #expect(text.contains(#"core_id="",level="3",machine_id="m",node_id="0",system_uuid="u",type="Unified"} 3.3554432e+07"#),
+                "the node's two 16 MiB L3 caches summed: \(text)")
+        #expect(text.split(separator: "\n").filter { $0.contains("type=\"Data\"") }.count == 2, "core ids 0 and 1")
     }
 }
