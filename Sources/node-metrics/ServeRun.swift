@@ -35,9 +35,11 @@ extension Serve {
                                                      "users": "\(authenticator.userCount)",
                                                      "protects": "\(httpAuthAllEndpoints.value ? "all endpoints" : "web UI")"])
         }
+        var kubelet = kubeletConfiguration()
+        kubelet.storage = runtimes.layerUsage
         let router = APIRouter(manager: manager, urlBasePrefix: urlBasePrefix, exporter: exporter,
                                prometheusEndpoint: prometheusEndpoint, authenticator: authenticator,
-                               protectAllEndpoints: httpAuthAllEndpoints.value, kubelet: kubeletConfiguration())
+                               protectAllEndpoints: httpAuthAllEndpoints.value, kubelet: kubelet)
         let server = HTTPServer(router: router)
         // Only the referenced-memory reset writes a file (/proc/<pid>/clear_refs): the sandbox's opens
         // are read-only unless it is on.
