@@ -20,45 +20,18 @@ extension RuntimeDaemons {
     /// directory and the pod log tree, which are real directories of the test.
     static func mirrorRoot(_ root: String) throws {
         let fm = FileManager.default
-        func mirror(_ dir: String, keep: [String: [String]]) throws {
+        /// Links every entry of `dir` into the root but those in `own`, which are made real directories.
+        func link(_ dir: String, except own: [String]) throws {
             try fm.createDirectory(atPath: root + dir, withIntermediateDirectories: true)
-            for name in try fm.contentsOfDirectory(atPath: dir.isEmpty ? "/" : dir) {
-                let path = dir + "/" + name
-                if let inner = keep[path] {
-                    try mirror(path, keep: Dictionary(uniqueKeysWithValues: inner.map { ($0, []) }))
-                } else if keep.keys.contains(path) {
-                    try fm.createDirectory(atPath: root + path, withIntermediateDirectories: true)
-                } else {
-                    try fm.createSymbolicLink(atPath: root + path, withDestinationPath: path)
-                }
+            for name in try fm.contentsOfDirectory(atPath: dir.isEmpty ? "/" : dir) where !own.contains(name) {
+                try fm.createSymbolicLink(atPath: "\(root)\(dir)/\(name)", withDestinationPath: "\(dir)/\(name)")
             }
         }
-        try mirror("", keep: ["/var": []])
-        for name in try fm.contentsOfDirectory(atPath: "/var") where !["lib", "log"].contains(name) {
-            try fm.createSymbolicLink(atPath: root + "/var/" + name, withDestinationPath: "/var/" + name)
-        }
+        try link("", except: ["var"])
+        try link("/var", except: ["lib", "log"])
+        try link("/var/lib", except: ["kubelet"])
         try fm.createDirectory(atPath: root + "/var/log/pods", withIntermediateDirectories: true)
         try fm.createDirectory(atPath: root + "/var/lib/kubelet/pods", withIntermediateDirectories: true)
-        for name in try fm.contentsOfDirectory(atPath: "/var/lib") where name != "kubelet" {
-            try fm.createSymbolicLink(atPath: root + "/var/lib/" + name, withDestinationPath: "/var/lib/" + name)
-        }
-    }
-
-    /// `du -s -B1` and `du -s --inodes` of a directory.
-    static func du(_ path: String) throws -> (bytes: UInt64, inodes: UInt64) {
-        func first(_ args: [String]) throws -> UInt64 {
-            let r = try run("/usr/bin/du", args + [path])
-            return try #require(r.output.split(whereSeparator: { $0 == "\t" || $0 == " " }).first.flatMap { UInt64($0) }, "\(r.output)")
-        }
-        return (try first(["-s", "-B1"]), try first(["-s", "--inodes"]))
-    }
-
-    /// statvfs as `stat -f` reports it: capacity, available bytes, inodes, free inodes.
-    static func statfs(_ path: String) throws -> (capacity: UInt64, available: UInt64, inodes: UInt64, free: UInt64) {
-        let r = try run("/usr/bin/stat", ["-f", "-c", "%S %b %a %c %d", path])
-        let v = r.output.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt64($0) }
-        try #require(v.count == 5, "\(r.output)")
-        return (v[0] * v[1], v[0] * v[2], v[3], v[4])
     }
 
     typealias V = StatsV1Alpha1
@@ -155,7 +128,7 @@ extension RuntimeDaemons {
             let s = try JSONDecoder().decode(V.Summary.self, from: Data(agent.get("/stats/summary").body.utf8))
             guard let p = s.pods.first(where: { $0.podRef.uid == uid }),
                   let c = p.containers.first(where: { $0.name == "app" }) else { return nil }
-            let (layerDu, logDu) = (try Self.du(layer), try Self.du(logDir + "/app"))
+            let (layerDu, logDu) = (try CRIPodsTestsSupport.du(layer), try CRIPodsTestsSupport.du(logDir + "/app"))
             return c.rootfs?.usedBytes == layerDu.bytes && c.logs?.usedBytes == logDu.bytes && layerDu.bytes > 700 * 1024
                 && p.volume?.count == 2 && s.node.runtime?.imageFs != nil ? s : nil
         }
@@ -163,23 +136,23 @@ extension RuntimeDaemons {
         let pod0 = try #require(summary.pods.first { $0.podRef.uid == uid })
         let c = try #require(pod0.containers.first { $0.name == "app" })
         let rootfs = try #require(c.rootfs), logs = try #require(c.logs)
-        #expect(rootfs.inodesUsed == (try Self.du(layer)).inodes)
-        #expect(logs.inodesUsed == (try Self.du(logDir + "/app")).inodes)
-        let layerFs = try Self.statfs(layer)
+        #expect(rootfs.inodesUsed == (try CRIPodsTestsSupport.du(layer)).inodes)
+        #expect(logs.inodesUsed == (try CRIPodsTestsSupport.du(logDir + "/app")).inodes)
+        let layerFs = try CRIPodsTestsSupport.statfs(layer)
         #expect(rootfs.capacityBytes == layerFs.capacity && rootfs.inodes == layerFs.inodes)
         #expect(rootfs.availableBytes.map { $0.distance(to: layerFs.available).magnitude < 256 << 20 } == true,
                 "available within 256 MiB of now (other writers share the disk)")
-        let logFs = try Self.statfs(logDir)
+        let logFs = try CRIPodsTestsSupport.statfs(logDir)
         #expect(logs.capacityBytes == logFs.capacity && logs.inodes == logFs.inodes)
 
         // Volumes: each equal to du of its directory, capacity from statvfs; pvcRef unknown here.
         let cache = try #require(pod0.volume?.first { $0.name == "cache" })
-        let cacheDu = try Self.du(volumes + "/kubernetes.io~empty-dir/cache")
+        let cacheDu = try CRIPodsTestsSupport.du(volumes + "/kubernetes.io~empty-dir/cache")
         #expect(cache.usedBytes == cacheDu.bytes && cache.inodesUsed == cacheDu.inodes && cacheDu.inodes == 4)
-        let volumeFs = try Self.statfs(volumes)
+        let volumeFs = try CRIPodsTestsSupport.statfs(volumes)
         #expect(cache.capacityBytes == volumeFs.capacity && cache.inodes == volumeFs.inodes)
         let settings = try #require(pod0.volume?.first { $0.name == "settings" })
-        #expect(settings.usedBytes == (try Self.du(volumes + "/kubernetes.io~configmap/settings")).bytes)
+        #expect(settings.usedBytes == (try CRIPodsTestsSupport.du(volumes + "/kubernetes.io~configmap/settings")).bytes)
 
         // Ephemeral storage: the containers' rootfs and logs plus the emptyDir.
         let ephemeral = try #require(pod0.ephemeralStorage)
@@ -190,9 +163,9 @@ extension RuntimeDaemons {
         // The image filesystem: containerd's snapshotter directory.
         let snapshots = "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs"
         let imageFs = try #require(summary.node.runtime?.imageFs)
-        let snapshotFs = try Self.statfs(snapshots)
+        let snapshotFs = try CRIPodsTestsSupport.statfs(snapshots)
         #expect(imageFs.capacityBytes == snapshotFs.capacity && imageFs.inodes == snapshotFs.inodes)
-        let snapshotDu = try Self.du(snapshots)
+        let snapshotDu = try CRIPodsTestsSupport.du(snapshots)
         #expect(imageFs.usedBytes.map { $0.distance(to: snapshotDu.bytes).magnitude < 1 << 20 } == true,
                 "\(String(describing: imageFs.usedBytes)) vs du \(snapshotDu.bytes)")
         #expect(summary.node.runtime?.containerFs?.capacityBytes == snapshotFs.capacity)
@@ -205,6 +178,27 @@ extension RuntimeDaemons {
         }
     }
 }
+}
+
+/// du and statvfs as the shell tools report them, for comparing the agent's figures.
+enum CRIPodsTestsSupport {
+    /// `du -s -B1` and `du -s --inodes` of a directory.
+    static func du(_ path: String) throws -> (bytes: UInt64, inodes: UInt64) {
+        func first(_ args: [String]) throws -> UInt64 {
+            let r = try run("/usr/bin/du", args + [path])
+            return try #require(r.output.split(whereSeparator: { $0 == "\t" || $0 == " " }).first.flatMap { UInt64($0) }, "\(r.output)")
+        }
+        return (try first(["-s", "-B1"]), try first(["-s", "--inodes"]))
+    }
+
+    /// statvfs as `stat -f` reports it: capacity, available bytes, inodes, free inodes.
+    static func statfs(_ path: String) throws -> (capacity: UInt64, available: UInt64, inodes: UInt64, free: UInt64) {
+        let r = try run("/usr/bin/stat", ["-f", "-c", "%S %b %a %c %d", path])
+        let v = r.output.split(whereSeparator: { $0 == " " || $0 == "\n" }).compactMap { UInt64($0) }
+        try #require(v.count == 5, "\(r.output)")
+        return (v[0] * v[1], v[0] * v[2], v[3], v[4])
+    }
+
 }
 
 /// What the tests ask a CRI runtime to do, as the kubelet asks it.
@@ -275,5 +269,103 @@ extension CRIClient {
             remove.podSandboxID = id
             _ = try await runtime.removePodSandbox(remove, options: options)
         }
+    }
+}
+
+/// The PodList written from CRI statuses as a runtime returns them: restarts, phases, labels.
+@Suite struct PodListTests {
+    static func container(_ name: String, attempt: UInt32, state: Runtime_V1_ContainerState, exit: Int32 = 0) -> Runtime_V1_ContainerStatus {
+        var c = Runtime_V1_ContainerStatus()
+        c.id = "\(name)-\(attempt)"
+        c.metadata.name = name
+        c.metadata.attempt = attempt
+        c.state = state
+        c.createdAt = 1_700_000_000_000_000_000 + Int64(attempt)
+        c.startedAt = c.createdAt
+        c.finishedAt = state == .containerExited ? c.createdAt + 1_000_000_000 : 0
+        c.exitCode = exit
+        c.image.image = "docker.io/library/nginx:1"
+        c.imageRef = "docker.io/library/nginx@sha256:abc"
+        return c
+    }
+
+    static func sandbox(ready: Bool) -> Runtime_V1_PodSandboxStatus {
+        var s = Runtime_V1_PodSandboxStatus()
+        s.id = "sb"
+        s.metadata.name = "web"
+        s.metadata.namespace = "shop"
+        s.metadata.uid = "u-1"
+        s.state = ready ? .sandboxReady : .sandboxNotready
+        s.createdAt = 1_700_000_000_000_000_000
+        s.labels = ["app": "web", ContainerMetadata.podNameLabel: "web", ContainerMetadata.podNamespaceLabel: "shop",
+                    ContainerMetadata.podUIDLabel: "u-1"]
+        s.network.ip = "10.1.2.3"
+        var extra = Runtime_V1_PodIP()
+        extra.ip = "fd00::3"
+        s.network.additionalIps = [extra]
+        return s
+    }
+
+    static func render(_ pods: [CRIClient.Pod]) throws -> [String: Any] {
+        var w = JSONWriter()
+        PodList.write([PodList.Source(scheme: "cri-o", pods: pods)], nodeName: "n1", to: &w)
+        return try #require(try JSONSerialization.jsonObject(with: Data(w.bytes)) as? [String: Any])
+    }
+
+    @Test func restartedContainerShowsItsAttemptAndLastState() throws {
+        let pod = CRIClient.Pod(sandbox: Self.sandbox(ready: true),
+                                containers: [Self.container("app", attempt: 0, state: .containerExited, exit: 137),
+                                             Self.container("app", attempt: 1, state: .containerRunning)])
+        let json = try Self.render([pod])
+        let item = try #require((json["items"] as? [[String: Any]])?.first)
+        #expect((item["metadata"] as? [String: Any])?["labels"] as? [String: String] == ["app": "web"])
+        let status = try #require(item["status"] as? [String: Any])
+        #expect(status["phase"] as? String == "Running" && status["podIP"] as? String == "10.1.2.3")
+        #expect((status["podIPs"] as? [[String: String]])?.map { $0["ip"] } == ["10.1.2.3", "fd00::3"])
+        let app = try #require((status["containerStatuses"] as? [[String: Any]])?.first)
+        #expect(app["restartCount"] as? Int == 1 && app["containerID"] as? String == "cri-o://app-1")
+        #expect(((app["lastState"] as? [String: Any])?["terminated"] as? [String: Any])?["exitCode"] as? Int == 137)
+        #expect(app["imageID"] as? String == "docker.io/library/nginx@sha256:abc")
+    }
+
+    @Test func phaseFollowsTheContainers() {
+        let ready = Self.sandbox(ready: true), gone = Self.sandbox(ready: false)
+        #expect(PodList.phase(sandbox: ready, containers: [Self.container("a", attempt: 0, state: .containerCreated)]) == "Pending")
+        #expect(PodList.phase(sandbox: gone, containers: [Self.container("a", attempt: 0, state: .containerExited)]) == "Succeeded")
+        #expect(PodList.phase(sandbox: gone, containers: [Self.container("a", attempt: 0, state: .containerExited),
+                                                          Self.container("b", attempt: 0, state: .containerExited, exit: 2)]) == "Failed")
+        #expect(PodList.phase(sandbox: ready, containers: []) == "Pending")
+    }
+}
+
+/// The walks and reads behind the Summary API's disk figures, on directories of the test.
+@Suite struct DirectoryUsageTests {
+    @Test func measureEqualsDuAndStatvfs() throws {
+        let dir = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: dir.file("a/b"), withIntermediateDirectories: true)
+        try Data(repeating: 3, count: 123_457).write(to: URL(fileURLWithPath: dir.file("a/b/file")))
+        try Data(repeating: 4, count: 10).write(to: URL(fileURLWithPath: dir.file("a/small")))
+        let usage = try #require(DirectoryUsage.measure(dir.path))
+        let du = try CRIPodsTestsSupport.du(dir.path)
+        #expect(usage.usedBytes == du.bytes && usage.inodesUsed == du.inodes && du.inodes == 5)
+        let fs = try CRIPodsTestsSupport.statfs(dir.path)
+        #expect(usage.capacityBytes == fs.capacity && usage.inodes == fs.inodes)
+        #expect(DirectoryUsage.measure(dir.file("missing")) == nil)
+    }
+
+    @Test func writableLayerIsTheUpperDirectoryOfTheRootOverlay() throws {
+        let root = try TemporaryDirectory()
+        try FileManager.default.createDirectory(atPath: root.file("proc/42"), withIntermediateDirectories: true)
+        let mountinfo = """
+            1 0 8:1 / / rw,relatime - ext4 /dev/sda1 rw
+            900 1 0:77 / / rw,relatime - overlay overlay rw,lowerdir=/var/lib/containerd/s/1/fs,upperdir=/var/lib/containerd/s/9/fs,workdir=/var/lib/containerd/s/9/work
+            901 900 0:78 / /proc rw - proc proc rw
+
+            """
+        try mountinfo.write(toFile: root.file("proc/42/mountinfo"), atomically: true, encoding: .utf8)
+        #expect(DirectoryUsage.writableLayer(pid: 42, paths: HostPaths(root: root.path)) == "/var/lib/containerd/s/9/fs")
+        try "1 0 8:1 / / rw - ext4 /dev/sda1 rw\n".write(toFile: root.file("proc/42/mountinfo"), atomically: true, encoding: .utf8)
+        #expect(DirectoryUsage.writableLayer(pid: 42, paths: HostPaths(root: root.path)) == nil, "not an overlay")
+        #expect(DirectoryUsage.writableLayer(pid: 43, paths: HostPaths(root: root.path)) == nil, "no such process")
     }
 }

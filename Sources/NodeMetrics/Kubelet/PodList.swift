@@ -116,7 +116,7 @@ enum PodList {
             if hostNetwork { w.field("hostNetwork", true) }
         }
         w.object("status") { w in
-            w.field("phase", phase(sandbox: sandbox, containers: containers.map(\.0)))
+            w.field("phase", phase(sandbox: sandbox, containers: containers.map { $0.0 }))
             let ips = sandbox.network.ip.isEmpty ? [] : [sandbox.network.ip] + sandbox.network.additionalIps.map(\.ip)
             if let first = ips.first {
                 w.field("podIP", first)

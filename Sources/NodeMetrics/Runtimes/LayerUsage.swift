@@ -163,10 +163,10 @@ public final class LayerUsage: Sendable {
                 var own = stat(), pod = stat()
                 let onPod = stat(paths.path(path), &own) == 0 && stat(paths.path("\(Self.kubeletPodsDirectory)/\(parts[0])"), &pod) == 0
                     && own.st_dev == pod.st_dev
-                var list = disk.volumes[parts[0], default: []]
-                list.removeAll { $0.plugin == parts[2] && $0.name == parts[3] }
-                list.append(PodVolumeUsage(name: parts[3], plugin: parts[2], usage: usage, onPodFilesystem: onPod))
-                disk.volumes[parts[0]] = list.sorted { ($0.name, $0.plugin) < ($1.name, $1.plugin) }
+                var podVolumes = disk.volumes[parts[0], default: []]
+                podVolumes.removeAll { $0.plugin == parts[2] && $0.name == parts[3] }
+                podVolumes.append(PodVolumeUsage(name: parts[3], plugin: parts[2], usage: usage, onPodFilesystem: onPod))
+                disk.volumes[parts[0]] = podVolumes.sorted { ($0.name, $0.plugin) < ($1.name, $1.plugin) }
             }
             let took = Clocks.monotonicNanos() - started
             nodeSchedule.withLock { s in s.paths[path] = Self.next(after: s.paths[path], tookNanos: took, warmUp: false) }

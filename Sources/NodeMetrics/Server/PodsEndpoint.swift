@@ -14,10 +14,10 @@ extension APIRouter {
         where !path.isEmpty && FileManager.default.fileExists(atPath: path) {
             do {
                 sources.append(PodList.Source(scheme: scheme, pods: try CRIClient(socketPath: path, scheme: scheme).pods()))
-            } catch where error.description.contains("unimplemented") {
-                continue // a containerd without its CRI plugin (Docker's own)
             } catch {
-                failures.append(error.description)
+                let text = "\(error)"
+                if text.contains("unimplemented") { continue } // a containerd without its CRI plugin (Docker's own)
+                failures.append(text)
             }
         }
         if sources.isEmpty && !failures.isEmpty {
