@@ -221,8 +221,9 @@ extension CRIClient {
         config.annotations = annotations
         config.linux.cgroupParent = cgroupParent
         config.linux.securityContext.namespaceOptions.network = .node
-        var request = Runtime_V1_RunPodSandboxRequest()
-        request.config = config
+        var run = Runtime_V1_RunPodSandboxRequest()
+        run.config = config
+        let request = run
         let options = UnixGRPC.callOptions(timeout: timeout)
         let id = try withClient { client in
             try await Runtime_V1_RuntimeService.Client(wrapping: client).runPodSandbox(request, options: options).podSandboxID
@@ -242,10 +243,11 @@ extension CRIClient {
                          ContainerMetadata.podNamespaceLabel: pod.config.metadata.namespace,
                          ContainerMetadata.podUIDLabel: pod.config.metadata.uid]
         config.linux.securityContext.namespaceOptions.network = .node
-        var create = Runtime_V1_CreateContainerRequest()
-        create.podSandboxID = pod.sandboxID
-        create.config = config
-        create.sandboxConfig = pod.config
+        var request = Runtime_V1_CreateContainerRequest()
+        request.podSandboxID = pod.sandboxID
+        request.config = config
+        request.sandboxConfig = pod.config
+        let create = request
         let options = UnixGRPC.callOptions(timeout: timeout)
         return try withClient { client in
             let runtime = Runtime_V1_RuntimeService.Client(wrapping: client)
