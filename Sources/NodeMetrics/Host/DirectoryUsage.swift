@@ -32,7 +32,7 @@ enum DirectoryUsage {
     /// host path; nil when that root is not an overlay or the process is gone.
     static func writableLayer(pid: Int32, paths: HostPaths) -> String? {
         guard pid > 0, let text = HostFiles.read(paths.path("/proc/\(pid)/mountinfo")),
-              let mounts = try? MountEntry.parse(text) else { return nil }
+              let mounts = try? MountInfo.parse(text) else { return nil }
         // The last mount at `/` is the one the process sees.
         guard let root = mounts.last(where: { $0.mountPoint == "/" }), root.fsType == "overlay" else { return nil }
         for option in root.superOptions where option.hasPrefix("upperdir=") {
