@@ -214,7 +214,7 @@ extension CRIClient {
         config.metadata.name = name
         config.metadata.namespace = namespace
         config.metadata.uid = uid
-        config.hostname = name
+        // No hostname: a host-network pod shares the node's UTS namespace.
         config.logDirectory = logDirectory
         config.labels = labels.merging([ContainerMetadata.podNameLabel: name, ContainerMetadata.podNamespaceLabel: namespace,
                                         ContainerMetadata.podUIDLabel: uid]) { a, _ in a }

@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Starts a real containerd for the tests (Debian's containerd + runc, Debian's configuration with
-# its CRI plugin's sandbox image set to docker.io/local/pause:1, socket /run/containerd/containerd.sock)
+# its CRI plugin's sandbox image set to docker.io/local/pause:1 and oom_score_adj clamped, socket /run/containerd/containerd.sock)
 # and imports two one-binary busybox images into namespace k8s.io (no registry is reachable):
 # docker.io/local/busybox:1 and the pod sandbox image docker.io/local/pause:1 (sleeps). Installs containerd,
 # runc and busybox-static when missing. Records the daemon's PID in $STATE/containerd.pid; stop it
@@ -18,6 +18,9 @@ version = 2
 [plugins]
   [plugins."io.containerd.grpc.v1.cri"]
     sandbox_image = "docker.io/local/pause:1"
+    # Sandboxes ask for oom_score_adj -998; lowering it needs CAP_SYS_RESOURCE, which this host's
+    # root may lack: clamp to containerd's own, as rootless setups do.
+    restrict_oom_score_adj = true
     [plugins."io.containerd.grpc.v1.cri".cni]
       bin_dir = "/usr/lib/cni"
       conf_dir = "/etc/cni/net.d"
