@@ -146,6 +146,7 @@ extension RuntimeDaemons {
         #expect(logs.capacityBytes == logFs.capacity && logs.inodes == logFs.inodes)
 
         // Volumes: each equal to du of its directory, capacity from statvfs; pvcRef unknown here.
+        #expect(pod0.volume?.map(\.name) == ["cache", "settings"])
         let cache = try #require(pod0.volume?.first { $0.name == "cache" })
         let cacheDu = try CRIPodsTestsSupport.du(volumes + "/kubernetes.io~empty-dir/cache")
         #expect(cache.usedBytes == cacheDu.bytes && cache.inodesUsed == cacheDu.inodes && cacheDu.inodes == 4)
@@ -176,6 +177,10 @@ extension RuntimeDaemons {
             #expect(Set(p.keys).isSubset(of: V.PodStats.keys), "\(p.keys)")
             for v in p["volume"] as? [[String: Any]] ?? [] { #expect(Set(v.keys).isSubset(of: V.VolumeStats.keys), "\(v.keys)") }
         }
+        agent.child.stop()
+        // The walks (statfs, getdents) and the CRI calls run inside the seccomp sandbox.
+        let refusals = agent.child.log.split(separator: "\n").filter { $0.contains("seccomp refused") && !$0.contains("syscall=mount") }
+        #expect(refusals.isEmpty, "\(refusals)")
     }
 }
 }

@@ -147,7 +147,7 @@ public final class LayerUsage: Sendable {
                     }
                 }
             }
-            disk.volumes = volumes
+            disk.volumes = volumes.mapValues { $0.sorted { ($0.name, $0.plugin) < ($1.name, $1.plugin) } }
             if !imageDir.isEmpty && disk.imageFs == nil { walk.insert(imageDir) }
             nodeSchedule.withLock { s in s.paths = s.paths.filter { known.contains($0.key) } }
         }
