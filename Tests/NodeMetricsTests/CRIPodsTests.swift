@@ -170,6 +170,13 @@ extension RuntimeDaemons {
         #expect(imageFs.usedBytes.map { $0.distance(to: snapshotDu.bytes).magnitude < 1 << 20 } == true,
                 "\(String(describing: imageFs.usedBytes)) vs du \(snapshotDu.bytes)")
         #expect(summary.node.runtime?.containerFs?.capacityBytes == snapshotFs.capacity)
+        // ... the directory containerd itself names as its image filesystem over CRI (ImageFsInfo), whose
+        // usage (its own periodic walk of the snapshots) is close to ours.
+        let reported = try cri.imageFilesystems()
+        #expect(reported.map(\.fsID.mountpoint) == [snapshots])
+        if let used = reported.first?.usedBytes.value, let ours = imageFs.usedBytes {
+            #expect(used.distance(to: ours).magnitude < 1 << 20, "containerd \(used), ours \(ours)")
+        }
 
         // Field names exactly the Go tags.
         let raw = try #require(try JSONSerialization.jsonObject(with: Data(agent.get("/stats/summary").body.utf8)) as? [String: Any])
@@ -261,6 +268,15 @@ extension CRIClient {
             start.containerID = id
             _ = try await runtime.startContainer(start, options: options)
             return id
+        }
+    }
+
+    /// The image filesystems the runtime reports (ImageFsInfo).
+    func imageFilesystems() throws -> [Runtime_V1_FilesystemUsage] {
+        let options = UnixGRPC.callOptions(timeout: timeout)
+        return try withClient { client in
+            try await Runtime_V1_ImageService.Client(wrapping: client).imageFsInfo(Runtime_V1_ImageFsInfoRequest(), options: options)
+                .imageFilesystems
         }
     }
 
