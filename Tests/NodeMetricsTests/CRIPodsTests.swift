@@ -116,7 +116,7 @@ extension RuntimeDaemons {
 
         // The Summary API's disk figures, compared with du and statvfs of the same directories once the
         // walks have caught up with what the app wrote.
-        let pid = try #require(try eventually { () -> Int32? in
+        let pid = try #require(eventually { () -> Int32? in
             let procs = try? String(contentsOfFile: "/sys/fs/cgroup/memory\(podCgroup)/\(app)/cgroup.procs", encoding: .utf8)
             return procs?.split(separator: "\n").first.flatMap { Int32($0) }
         }, "the app's process")
