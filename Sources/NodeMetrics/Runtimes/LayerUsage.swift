@@ -154,6 +154,12 @@ public final class LayerUsage: Sendable {
         for path in walk.sorted() {
             let started = Clocks.monotonicNanos()
             let usage = DirectoryUsage.measure(paths.path(path))
+            let took = Clocks.monotonicNanos() - started
+            nodeSchedule.withLock { s in s.paths[path] = Self.next(after: s.paths[path], tookNanos: took, warmUp: false) }
+            if took > 1_000_000_000 {
+                logger.info("directory walk is slow; measuring it less often",
+                            metadata: ["path": "\(path)", "seconds": "\(Double(took) / 1e9)"])
+            }
             if path == disk.imageFsDirectory {
                 disk.imageFs = usage
             } else {
@@ -167,12 +173,6 @@ public final class LayerUsage: Sendable {
                 podVolumes.removeAll { $0.plugin == parts[2] && $0.name == parts[3] }
                 podVolumes.append(PodVolumeUsage(name: parts[3], plugin: parts[2], usage: usage, onPodFilesystem: onPod))
                 disk.volumes[parts[0]] = podVolumes.sorted { ($0.name, $0.plugin) < ($1.name, $1.plugin) }
-            }
-            let took = Clocks.monotonicNanos() - started
-            nodeSchedule.withLock { s in s.paths[path] = Self.next(after: s.paths[path], tookNanos: took, warmUp: false) }
-            if took > 1_000_000_000 {
-                logger.info("directory walk is slow; measuring it less often",
-                            metadata: ["path": "\(path)", "seconds": "\(Double(took) / 1e9)"])
             }
         }
         node.withLock { $0 = disk }
