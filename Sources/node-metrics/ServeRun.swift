@@ -39,9 +39,11 @@ extension Serve {
         for files in [tls, tokens] as [(any CredentialFiles)?] {
             if let files { logger.info("credentials loaded", metadata: ["files": "\(files.paths.joined(separator: ","))", "loaded": "\(files.loadedSummary)"]) }
         }
+        var kubelet = kubeletConfiguration()
+        kubelet.storage = runtimes.layerUsage
         let router = APIRouter(manager: manager, urlBasePrefix: urlBasePrefix, exporter: exporter,
                                prometheusEndpoint: prometheusEndpoint, authenticator: authenticator,
-                               protectAllEndpoints: httpAuthAllEndpoints.value, kubelet: kubeletConfiguration(),
+                               protectAllEndpoints: httpAuthAllEndpoints.value, kubelet: kubelet,
                                tokens: tokens, clientCertificates: tls?.verifiesClients ?? false)
         let server = HTTPServer(router: router, tls: tls)
         // Only the referenced-memory reset writes a file (/proc/<pid>/clear_refs): the sandbox's opens

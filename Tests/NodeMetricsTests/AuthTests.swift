@@ -114,6 +114,7 @@ extension InotifyUsers {
             #expect(try curl(["--digest", "-u", "other:x", url + "/metrics"]) == 401, "a user of another realm")
             #expect(try curl([url + "/metrics"]) == 401)
             #expect(try curl([url + "/api/v1.3/machine"]) == 401)
+            #expect(try curl([url + "/pods"]) == 401 && curl([url + "/stats/summary"]) == 401, "the kubelet endpoints too")
             #expect(try curl([url + "/healthz"]) == 200, "liveness probes stay open")
             // A made-up nonce is refused.
             let forged = "Authorization: Digest username=\"dave\", realm=\"private\", nonce=\"1.abc\", uri=\"/metrics\", response=\"00\"\r\n"

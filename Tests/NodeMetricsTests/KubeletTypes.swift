@@ -94,7 +94,21 @@ enum StatsV1Alpha1 {
         var inodes: UInt64?
         var inodesUsed: UInt64?
     }
-    struct VolumeStats: Decodable { var name: String; var time: String }
+    /// FsStats inline, then the volume's name and its claim.
+    struct VolumeStats: Decodable {
+        var time: String
+        var availableBytes: UInt64?
+        var capacityBytes: UInt64?
+        var usedBytes: UInt64?
+        var inodesFree: UInt64?
+        var inodes: UInt64?
+        var inodesUsed: UInt64?
+        var name: String?
+        var pvcRef: PVCReference?
+        static let keys: Set<String> = ["time", "availableBytes", "capacityBytes", "usedBytes", "inodesFree", "inodes",
+                                        "inodesUsed", "name", "pvcRef"]
+    }
+    struct PVCReference: Decodable { var name: String; var namespace: String }
     struct SwapStats: Decodable { var time: String; var swapAvailableBytes: UInt64?; var swapUsageBytes: UInt64? }
 
     /// metav1.Time: RFC 3339, whole seconds, UTC.

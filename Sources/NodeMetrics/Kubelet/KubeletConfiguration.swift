@@ -8,6 +8,9 @@ import Glibc
 public struct KubeletConfiguration: Sendable {
     public var nodeName: String
     public var systemContainers = KubeletView.SystemContainers()
+    /// The disk walker (nil: the `disk` kind is off): container rootfs and logs, the image
+    /// filesystem and pod volumes of the Summary API.
+    public var storage: LayerUsage?
 
     public init(nodeName: String = "") {
         if !nodeName.isEmpty {
@@ -30,6 +33,7 @@ public struct KubeletConfiguration: Sendable {
         // /proc/loadavg's fourth field: running/total scheduling entities.
         let threads = HostFiles.firstLine(paths.path("/proc/loadavg"))
             .flatMap { $0.split(separator: " ").dropFirst(3).first?.split(separator: "/").last }.flatMap { Int64($0) }
-        return KubeletSummary.Node(name: nodeName, bootTimeNanos: boot, machine: manager.machineInfo, maxPID: maxPID, threads: threads)
+        return KubeletSummary.Node(name: nodeName, bootTimeNanos: boot, machine: manager.machineInfo, maxPID: maxPID, threads: threads,
+                                   disk: storage?.nodeDisk)
     }
 }

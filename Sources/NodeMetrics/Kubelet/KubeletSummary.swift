@@ -13,7 +13,11 @@ public enum KubeletSummary {
         /// /proc/sys/kernel/pid_max and the number of threads on the host (rlimit).
         public var maxPID: Int64?
         public var threads: Int64?
-        public init(name: String, bootTimeNanos: Int64, machine: MachineInfo, maxPID: Int64? = nil, threads: Int64? = nil) {
+        /// The image filesystem and pod volumes (nil: not measured).
+        public var disk: LayerUsage.NodeDisk?
+        public init(name: String, bootTimeNanos: Int64, machine: MachineInfo, maxPID: Int64? = nil, threads: Int64? = nil,
+                    disk: LayerUsage.NodeDisk? = nil) {
+            self.disk = disk
             self.name = name
             self.bootTimeNanos = bootTimeNanos
             self.machine = machine
@@ -45,6 +49,7 @@ public enum KubeletSummary {
                 if !onlyCPUAndMemory {
                     writeNetwork(s, &w)
                     if let fs = rootFilesystem(s, node.machine) { writeFs("fs", fs, time: s.timestampNanos, &w) }
+                    writeRuntime(node.disk, &w)
                     w.object("rlimit") { w in
                         w.field("time", time(s.timestampNanos))
                         if let v = node.maxPID { w.field("maxpid", v) }
@@ -68,11 +73,9 @@ public enum KubeletSummary {
                 w.field("startTime", time(c.snapshot.creationTimeNanos))
                 writeCPU(c.snapshot, &w)
                 writeMemory(c.snapshot, limit: c.snapshot.spec.hasMemory ? c.snapshot.spec.memoryLimit : nil, &w)
-                if !onlyCPUAndMemory, let s = c.snapshot.samples.last, let layer = s.filesystems.first, !layer.device.isEmpty {
-                    // Docker/Podman writable layer (rootfs) as the kubelet reports it from cAdvisor.
-                    var rootfs = layer
-                    rootfs.usage = layer.baseUsage
-                    writeFs("rootfs", rootfs, time: s.timestampNanos, &w)
+                if !onlyCPUAndMemory {
+                    if let rootfs = c.disk?.rootfs { writeFs("rootfs", rootfs, &w) }
+                    if let logs = c.disk?.logs { writeFs("logs", logs, &w) }
                 }
                 if let s = c.snapshot.samples.last {
                     writeSwap(s, limit: c.snapshot.spec.hasMemory ? c.snapshot.spec.memorySwapLimit : nil, &w)
@@ -85,6 +88,7 @@ public enum KubeletSummary {
             }
             if !onlyCPUAndMemory {
                 if let sandbox = pod.sandbox?.samples.last, !sandbox.network.isEmpty { writeNetwork(sandbox, &w) }
+                writePodStorage(pod, node.disk, &w)
                 let counts = pod.containers.compactMap { $0.snapshot.samples.last?.processes?.processCount }
                 if !counts.isEmpty { w.object("process_stats") { w in w.field("process_count", counts.saturatingSum()) } }
             }

@@ -8,6 +8,8 @@ public struct KubeletView: Sendable {
     public struct Container: Sendable {
         public var name: String
         public var snapshot: ContainerSnapshot
+        /// Its rootfs and logs as LayerUsage last measured them.
+        public var disk: KubeletDiskUsage?
     }
 
     public struct Pod: Sendable {
@@ -72,9 +74,11 @@ public struct KubeletView: Sendable {
                 pod.sandbox = s
             } else if let i = pod.containers.firstIndex(where: { $0.name == meta.containerName }) {
                 // Restarts leave several cgroups per container: the newest wins, as in the kubelet.
-                if s.creationTimeNanos > pod.containers[i].snapshot.creationTimeNanos { pod.containers[i].snapshot = s }
+                if s.creationTimeNanos > pod.containers[i].snapshot.creationTimeNanos {
+                    pod.containers[i] = Container(name: meta.containerName, snapshot: s, disk: store.kubeletDisk(name))
+                }
             } else {
-                pod.containers.append(Container(name: meta.containerName, snapshot: s))
+                pod.containers.append(Container(name: meta.containerName, snapshot: s, disk: store.kubeletDisk(name)))
             }
             pods[key] = pod
         }

@@ -116,7 +116,7 @@ public final class RuntimeMetadata: Sendable {
                 if let uid = identity.podUID, m.podUID.isEmpty { m.podUID = uid }
                 if m.runtime == "containerd" { m.aliases.append(name) } // cAdvisor's [id, cgroup name]
                 store.updateMetadata(name, m)
-                if !m.writableLayer.isEmpty { layerUsage?.containerChanged(name) }
+                if LayerUsage.measures(m) { layerUsage?.containerChanged(name) }
                 // The pod's own cgroup carries the pod's identity (it has no runtime of its own).
                 if !m.podName.isEmpty, let pod = ContainerIdentity.podCgroup(of: name), store.contains(pod),
                    store.metadata(pod)?.podName != m.podName {

@@ -88,6 +88,7 @@ public struct APIRouter: Sendable {
         }
         if path == "/stats/summary" { return summary(request) }
         if path == "/metrics/resource" { return resourceMetrics() }
+        if path == "/pods" || path == "/pods/" { return pods(request) }
         if path == "/validate/" { return .text(200, ValidationReport.text(manager: manager)) }
         if path == "/validate" {
             return HTTPResponse(status: 301, body: [], headers: [("Location", urlBasePrefix + "/validate/")])

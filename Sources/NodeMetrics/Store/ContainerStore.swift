@@ -37,6 +37,7 @@ public final class ContainerStore: Sendable {
             var oomEvents: UInt64 = 0
             var metadata = ContainerMetadata()
             var layerUsage: FilesystemStats?
+            var kubeletDisk: KubeletDiskUsage?
         }
         let name: String
         let creationTimeNanos: Int64
@@ -115,6 +116,16 @@ public final class ContainerStore: Sendable {
     /// The last measured usage of a runtime container's writable layer; nil when not measured.
     public func layerUsage(_ name: String) -> FilesystemStats? {
         record(name)?.state.withLock { $0.layerUsage }
+    }
+
+    /// Sets the kubelet's view of a container's disk use: its writable layer (rootfs) and logs.
+    public func updateKubeletDisk(_ name: String, _ usage: KubeletDiskUsage) {
+        record(name)?.state.withLock { $0.kubeletDisk = usage }
+    }
+
+    /// The last measured rootfs and logs of a container as the kubelet reports them; nil when not measured.
+    public func kubeletDisk(_ name: String) -> KubeletDiskUsage? {
+        record(name)?.state.withLock { $0.kubeletDisk }
     }
 
     /// The names of all containers, sorted.

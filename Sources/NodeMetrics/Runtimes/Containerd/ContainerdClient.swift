@@ -1,7 +1,6 @@
 import FoundationEssentials
 import GRPCCore
 import GRPCNIOTransportHTTP2Posix
-import Synchronization
 
 /// containerd's gRPC API over its unix socket (`-containerd`): what cAdvisor's containerd handler asks —
 /// a container's labels (the CRI labels carry the Kubernetes identity), image, environment (from the
@@ -20,43 +19,15 @@ public struct ContainerdClient: Sendable {
     }
 
     /// A failed call: the socket cannot be reached, or containerd answered with an error.
-    public struct Failure: Error, CustomStringConvertible {
-        public var description: String
-    }
+    public typealias Failure = GRPCCallFailure
 
     /// Runs `body` with a connected client; one connection per batch of calls (metadata is asked
     /// once per new container, so there is no connection worth keeping between batches).
     func withClient<T: Sendable>(_ body: @Sendable @escaping (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T) throws(Failure) -> T {
-        let path = socketPath
-        let result = Mutex<Result<T, any Error>?>(nil)
-        let done = Semaphore()
-        Task {
-            do {
-                let transport = try HTTP2ClientTransport.Posix(target: .unixDomainSocket(path: path, authority: "localhost"),
-                                                               transportSecurity: .plaintext)
-                let value = try await withGRPCClient(transport: transport) { client in try await body(client) }
-                result.withLock { $0 = .success(value) }
-            } catch {
-                result.withLock { $0 = .failure(error) }
-            }
-            done.signal()
-        }
-        // The call options carry the deadline; this wait only guards against a transport that never returns.
-        let ms = Int(timeout.components.seconds) * 1000 + Int(timeout.components.attoseconds / 1_000_000_000_000_000)
-        guard done.wait(timeoutMs: ms * 2 + 1000) else { throw Failure(description: "containerd at \(path): no answer") }
-        switch result.withLock({ $0 }) {
-        case .success(let v): return v
-        case .failure(let error as RPCError): throw Failure(description: "containerd at \(path): \(error.code): \(error.message)")
-        case .failure(let error): throw Failure(description: "containerd at \(path): \(error)")
-        case nil: throw Failure(description: "containerd at \(path): no answer")
-        }
+        try UnixGRPC.withClient(socketPath: socketPath, timeout: timeout, what: "containerd", body)
     }
 
-    var callOptions: CallOptions {
-        var options = CallOptions.defaults
-        options.timeout = timeout
-        return options
-    }
+    var callOptions: CallOptions { UnixGRPC.callOptions(timeout: timeout) }
 
     static func namespaceMetadata(_ namespace: String) -> Metadata {
         var m = Metadata()
