@@ -9,6 +9,11 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 export PATH="/opt/swift/usr/bin:$PATH"
 bash scripts/install-deps.sh --test
+# The cgroup v2 guest image (once per machine, minutes when missing) is built while the rest runs.
+mkdir -p .build-vm
+setsid bash scripts/vm/build-guest.sh > .build-vm/build-guest.log 2>&1 &
+guest_build=$!
+trap 'kill -- -"$guest_build" 2>/dev/null || true' EXIT   # a failed step leaves no debootstrap behind
 swift build --build-tests
 bash scripts/sanitize-core.sh "${SANITIZE_MUTATIONS:-1000}"
 bash scripts/fuzz.sh
@@ -16,4 +21,6 @@ bash scripts/validate-k8s.sh
 swift test --skip-build
 swift build -c release --static-swift-stdlib --product node-metrics
 bash scripts/image-test.sh
+wait "$guest_build" || { echo "test: the guest image build failed:" >&2; cat .build-vm/build-guest.log >&2; exit 1; }
+cat .build-vm/build-guest.log
 bash scripts/vm-test.sh

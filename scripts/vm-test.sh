@@ -26,7 +26,7 @@ install -m 755 scripts/vm/guest-tests.sh "$SHARE/run.sh"
 echo "vm-test: booting the guest (${VM_CPUS:-2} CPUs, software emulation); suites: $FILTER"
 T1=$(date +%s)
 timeout "${VM_TIMEOUT:-1500}" qemu-system-x86_64 -accel tcg,thread=multi -cpu max \
-  -m "${VM_MEM:-4G}" -smp "${VM_CPUS:-2}" -nographic -no-reboot -snapshot \
+  -m "${VM_MEM:-4G}" -smp "${VM_CPUS:-2}" -nographic -no-reboot -snapshot -uuid 6e6f6465-6d65-7472-6963-730000000001 \
   -kernel "$VM_DIR/vmlinuz" -initrd "$VM_DIR/initrd.img" \
   -append "root=/dev/vda rw console=ttyS0 systemd.unified_cgroup_hierarchy=1 psi=1 quiet" \
   -drive "file=$VM_DIR/disk.img,format=raw,if=virtio" \

@@ -143,6 +143,16 @@ import Testing
         #expect(spec.pidsMax == 77)
         let effective = try String(contentsOfFile: try cg.directory(.cpuset) + "/cpuset.cpus.effective", encoding: .utf8)
         #expect(spec.cpuMask == effective.trimmingCharacters(in: .whitespacesAndNewlines))
+        // hugetlb (enabled by the test parent where the root offers it): the files' own figures;
+        // has_hugetlb follows the files (cAdvisor: always false on v2, a documented difference).
+        let hugetlbFile = try cg.directory(.hugetlb) + "/hugetlb.2MB.current"
+        let hasHugetlb = FileManager.default.fileExists(atPath: hugetlbFile)
+        #expect(spec.hasHugetlb == hasHugetlb)
+        if hasHugetlb {
+            let s = try handle.sample(using: scratch)
+            let current = try String(contentsOfFile: hugetlbFile, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+            #expect(s.hugetlb.first { $0.pageSize == "2Mi" }?.usage == UInt64(current), "hugetlb.2MB.current")
+        }
     }
 
     @Test(arguments: [true, false])

@@ -225,8 +225,9 @@ struct V2SystemdHostTests {
         defer { V2SystemdHostTests.stopUnit(unit + ".scope") }
         let agent = try RunningAgent(Self.agentFlags)
         defer { agent.child.stop() }
+        // The subshell that holds the memory is the one killed; the scope lives on in its first shell.
         let (child, name) = try Self.scope(unit, ["MemoryMax=32M", "MemorySwapMax=0"],
-                                           #"read go < /dev/null; sleep 5; x=$(head -c 200000000 /dev/zero | tr "\0" a); sleep 600"#)
+                                           #"sleep 5; (x=$(head -c 200000000 /dev/zero | tr "\0" a)); sleep 600"#)
         defer { child.stop() }
         let killed = eventually(120) { (try? Self.kernel(name, "memory.events", "oom_kill")).flatMap { $0 >= 1 ? $0 : nil } }
         #expect(killed == 1, "the kernel killed one process")
@@ -239,8 +240,8 @@ struct V2SystemdHostTests {
         let allEvents = (try? agent.get("/api/v1.3/events/?all_events=true&subcontainers=true").body) ?? ""
         #expect(events?.count == 1, "one oomKill event for \(name): \(events ?? []); all events: \(allEvents.suffix(3000))")
         let count = eventually(30) { Self.metric((try? agent.get("/metrics").body) ?? "", "container_oom_events_total", ["id=\"\(name)\""]).flatMap { $0 >= 1 ? $0 : nil } }
-        let oomLines = ((try? agent.get("/metrics").body) ?? "").split(separator: "\n").filter { $0.hasPrefix("container_oom_events_total") && !$0.contains("=\"0\"") }
-        #expect(count == 1, "container_oom_events_total counts the kill once: \(oomLines.filter { $0.contains("nm-oom") || !$0.hasSuffix(" 0") }.prefix(20))")
+        let oomLines = ((try? agent.get("/metrics").body) ?? "").split(separator: "\n").filter { $0.hasPrefix("container_oom_events_total") && $0.contains(name) }
+        #expect(count == 1, "container_oom_events_total counts the kill once: \(oomLines)")
     }
 
     // MARK: Docker on the systemd driver
@@ -256,10 +257,13 @@ struct V2SystemdHostTests {
         let agent = try RunningAgent(Self.agentFlags + ["-docker=unix:///run/docker.sock"])
         defer { agent.child.stop() }
         let info = eventually(90) { () -> [String: Any]? in
-            guard let i = try? agent.json("/api/v1.3/docker/\(cname)"), (i["aliases"] as? [String])?.contains(cname) == true else { return nil }
+            // cAdvisor's shape: a map from the cgroup name to the container's info.
+            guard let i = (try? agent.json("/api/v1.3/docker/\(cname)"))?[name] as? [String: Any],
+                  (i["aliases"] as? [String])?.contains(cname) == true else { return nil }
             return i
         }
-        let container = try #require(info, "the container by name under /api/v1.3/docker/")
+        if info == nil { agent.child.stop() }
+        let container = try #require(info, "the container by name under /api/v1.3/docker/; agent log: \(info == nil ? String(agent.child.log.suffix(3000)) : "")")
         #expect(container["name"] as? String == name)
         #expect((container["aliases"] as? [String])?.contains(id) == true)
         let spec = container["spec"] as? [String: Any]
@@ -298,11 +302,11 @@ struct V2SystemdHostTests {
         }
         let podLabels = "--label io.kubernetes.pod.name=web --label io.kubernetes.pod.namespace=prod --label io.kubernetes.pod.uid=\(uid)"
         try Self.sh("\(ctr) run -d --rootfs --runc-systemd-cgroup --cgroup \(slice):cri-containerd:\(sandbox) \(podLabels) " +
-                    "--label io.cri-containerd.kind=sandbox --label io.kubernetes.container.name=POD \(rootfs) \(sandbox) sleep 900")
+                    "--label io.cri-containerd.kind=sandbox --label io.kubernetes.container.name=POD \(rootfs) \(sandbox) /bin/busybox sleep 900")
         let sandboxPid = try Self.sh("\(ctr) task ls | awk '$1==\"\(sandbox)\" {print $2}'").trimmingCharacters(in: .whitespacesAndNewlines)
         try Self.sh("\(ctr) run -d --rootfs --runc-systemd-cgroup --cgroup \(slice):cri-containerd:\(app) \(podLabels) " +
                     "--label io.cri-containerd.kind=container --label io.kubernetes.container.name=app " +
-                    "--with-ns network:/proc/\(sandboxPid)/ns/net \(rootfs) \(app) sh -c 'while :; do :; done'")
+                    "--with-ns network:/proc/\(sandboxPid)/ns/net \(rootfs) \(app) /bin/busybox sh -c 'while :; do :; done'")
         let podCgroup = "/kubepods.slice/kubepods-burstable.slice/\(slice)"
         let appCgroup = podCgroup + "/cri-containerd-\(app).scope"
         #expect(FileManager.default.fileExists(atPath: Self.root + appCgroup), "systemd driver names: \(appCgroup)")
@@ -363,6 +367,7 @@ struct V2SystemdHostTests {
         let m = try #require(try JSONSerialization.jsonObject(with: machine) as? [String: Any])
         let machineID = try String(contentsOfFile: "/etc/machine-id", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         let bootID = try String(contentsOfFile: "/proc/sys/kernel/random/boot_id", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
+        // The guest's SMBIOS UUID (qemu -uuid in scripts/vm-test.sh).
         let uuid = try String(contentsOfFile: "/sys/class/dmi/id/product_uuid", encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
         #expect(m["machine_id"] as? String == machineID)
         #expect(m["boot_id"] as? String == bootID)
@@ -389,7 +394,10 @@ struct V2SystemdHostTests {
             "kill -TERM \(pid); for i in $(seq 1 2000); do s=$(systemctl show -p ActiveState --value \(unit)); echo $s; [ \"$s\" = inactive ] && break; done"])
         let seen = eventually(120) { watcher.process.isRunning ? nil : watcher.log }
         #expect(seen?.contains("deactivating") == true, "STOPPING=1 seen by systemd: \(seen ?? "")")
-        #expect(show("ActiveState") == "inactive" || show("ActiveState") == "deactivating")
-        #expect(show("NRestarts") == "1", "a clean exit on SIGTERM is not restarted")
+        // A clean exit: systemd says so and does not restart it (the transient unit is then unloaded).
+        sleep(3)
+        #expect(show("ActiveState") == "inactive", "not restarted after a clean exit")
+        let stopLog = try Self.sh("journalctl -u \(unit) --no-pager")
+        #expect(stopLog.contains("Deactivated successfully"), "\(stopLog.suffix(1500))")
     }
 }
