@@ -171,6 +171,47 @@ extension RuntimeDaemons {
         try checkPod(sandbox: "\(podCgroup)/\(sandbox)", apps: apps.map { "\(podCgroup)/\($0)" }, pid: pid, interface: interface)
     }
 
+    /// A Podman pod: its infra container holds the network, its members join it (Podman's
+    /// Docker-compatible API says `NetworkMode: container:<infra id>`) and export none of their own.
+    @Test func podmanPodNetworkIsTheInfraContainers() throws {
+        let started = try script("podman-start.sh")
+        try #require(started.status == 0, "\(started.output)")
+        defer { _ = try? script("podman-stop.sh") }
+        // Root here lacks CAP_SYS_RESOURCE: the infra container needs the same ulimits as the others.
+        try "[containers]\ndefault_ulimits = [\"nofile=4096:4096\", \"nproc=4096:4096\"]\n"
+            .write(toFile: state + "/containers.conf", atomically: true, encoding: .utf8)
+        /// conmon stays behind: the command's inherited descriptors are closed (`closingDescriptors`).
+        func podman(_ args: [String]) throws -> String {
+            let r = try run("/usr/bin/env", ["CONTAINERS_CONF=\(state)/containers.conf", "/usr/bin/podman",
+                                             "--cgroup-manager=cgroupfs", "--events-backend=file"] + args, closingDescriptors: true)
+            if r.status != 0 { throw TestFailure("podman \(args.joined(separator: " ")): \(r.output)") }
+            return r.output.trimmingCharacters(in: .whitespacesAndNewlines)
+        }
+        let pod = "nm-pod-\(getpid())"
+        _ = try podman(["pod", "create", "--name", pod, "--infra-image", "docker.io/local/busybox:1", "--infra-command", "sleep 300"])
+        defer { _ = try? podman(["pod", "rm", "-f", "-t", "0", pod]) }
+        let member = try podman(["run", "-d", "--pod", pod, "docker.io/local/busybox:1", "sleep", "300"])
+            .split(separator: "\n").last.map(String.init) ?? ""
+        let infra = try podman(["pod", "inspect", pod, "--format", "{{.InfraContainerID}}"])
+        let podID = try podman(["pod", "inspect", pod, "--format", "{{.ID}}"])
+        let (infraName, memberName) = ("/libpod_parent/\(podID)/libpod-\(infra)", "/libpod_parent/\(podID)/libpod-\(member)")
+        let agent = try RunningAgent(["-docker=", "-containerd=", "-crio="])
+        defer { agent.child.stop() }
+        // Until Podman has answered, a container outside a Kubernetes pod layout keeps its network; the
+        // first sample after the answer has none.
+        let body = try #require(try eventually { () -> String? in
+            let body = try agent.get("/metrics").body
+            let named = try agent.json("/api/v1.3/containers\(memberName)")?["namespace"] as? String == "podman"
+            let rx = Self.series(body, "container_network_receive_bytes_total")
+            return named && rx.contains { $0.labels.contains("id=\"\(infraName)\"") }
+                && !rx.contains { $0.labels.contains("id=\"\(memberName)\"") } ? body : nil
+        }, "the infra container has the pod's network, the member none of its own")
+        #expect(Self.series(body, "container_network_receive_bytes_total").first { $0.labels.contains("id=\"\(infraName)\"") }
+            .map { $0.value > 0 } == true, "the infra's eth0 (Podman's bridge network) counted")
+        let spec = try agent.json("/api/v1.3/containers\(memberName)")?["spec"] as? [String: Any]
+        #expect(spec?["has_network"] as? Bool == false)
+    }
+
     /// containerd's CRI layout: a sandbox (`io.cri-containerd.kind=sandbox`) and app containers
     /// (`kind=container`) joining its network namespace.
     @Test func containerdPodNetworkIsTheSandboxs() throws {
