@@ -237,16 +237,21 @@ extension RuntimeDaemons {
                    "--label io.cri-containerd.kind=container --label io.kubernetes.container.name=\(name) \(pod) " +
                    "docker.io/local/busybox:1 \(app) /bin/sleep 300")
         }
-        // -containerd-namespace: only that namespace is asked (empty: all but moby).
-        let socket = "/run/containerd/containerd.sock"
-        #expect(try ContainerdClient(socketPath: socket, namespace: "k8s.io").metadata(id: sandbox, envWhitelist: [])?.containerName == "POD")
-        #expect(try ContainerdClient(socketPath: socket, namespace: "default").metadata(id: sandbox, envWhitelist: []) == nil)
-        #expect(try ContainerdClient(socketPath: socket, namespace: "").metadata(id: sandbox, envWhitelist: []) != nil)
-        #expect(ContainerIdentity.parse("/team-a/\(sandbox)", containerdNamespace: "team-a")?.runtime == .containerd)
-        #expect(ContainerIdentity.parse("/team-a/\(sandbox)") == nil)
         let interface = try SandboxInterface(pid: pid, test: self)
         defer { interface.remove() }
         try checkPod(sandbox: "\(podCgroup)/\(sandbox)", apps: apps.map { "\(podCgroup)/\($0)" }, pid: pid, interface: interface)
+
+        // -containerd-namespace: only that namespace is asked (empty: every one but moby).
+        let every = try RunningAgent(["-docker=", "-podman=", "-crio=", "-containerd-namespace="])
+        defer { every.child.stop() }
+        let other = try RunningAgent(["-docker=", "-podman=", "-crio=", "-containerd-namespace=default"])
+        defer { other.child.stop() }
+        let path = "/api/v1.3/containers\(podCgroup)/\(sandbox)"
+        #expect(try eventually { try every.json(path)?["namespace"] as? String == "containerd" ? true : nil } == true)
+        usleep(1_000_000)
+        #expect(try other.json(path)?["namespace"] == nil, "namespace default does not hold the pod")
+        #expect(ContainerIdentity.parse("/team-a/\(sandbox)", containerdNamespace: "team-a")?.runtime == .containerd)
+        #expect(ContainerIdentity.parse("/team-a/\(sandbox)") == nil)
     }
 }
 }
