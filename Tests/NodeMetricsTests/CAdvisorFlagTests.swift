@@ -108,16 +108,20 @@ import Testing
 
     /// The argument lists of cAdvisor's example DaemonSets (the image's entrypoint adds -logtostderr).
     @Test(arguments: [
-        // v0.36 deploy/kubernetes/overlays/examples/cadvisor-args.yaml
+        // deploy/kubernetes/overlays/examples/cadvisor-args.yaml of the v0.3x releases after v0.36
+        // (accelerator still a kind), and a longer disable list of the same era
         ["-logtostderr", "--housekeeping_interval=10s", "--max_housekeeping_interval=15s",
          "--event_storage_event_limit=default=0", "--event_storage_age_limit=default=0",
          "--disable_metrics=percpu,process,sched,tcp,udp,accelerator", "--docker_only"],
+        ["-logtostderr", "--housekeeping_interval=10s", "--max_housekeeping_interval=15s",
+         "--disable_metrics=percpu,sched,tcp,udp,disk,diskIO,accelerator,hugetlb,referenced_memory,cpu_topology,resctrl",
+         "--docker_only"],
         // current cadvisor-args.yaml (the kubelet's settings)
         ["-logtostderr", "--housekeeping_interval=10s", "--max_housekeeping_interval=15s",
          "--event_storage_event_limit=default=0", "--event_storage_age_limit=default=0",
          "--enable_metrics=app,cpu,disk,diskIO,memory,network,process", "--docker_only", "--store_container_labels=false",
          "--whitelisted_container_labels=io.kubernetes.container.name, io.kubernetes.pod.name,io.kubernetes.pod.namespace"],
-        // the community chart's additionalArgs, and the perf example
+        // v0.36's cadvisor-args.yaml (also the community chart's additionalArgs), and the perf example
         ["-logtostderr", "--housekeeping_interval=10s", "--max_housekeeping_interval=15s",
          "--event_storage_event_limit=default=0", "--event_storage_age_limit=default=0",
          "--disable_metrics=percpu,process,sched,tcp,udp", "--docker_only"],
