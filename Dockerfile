@@ -9,6 +9,11 @@ ARG BUILD_IMAGE=swift:6.3-bookworm
 ARG BASE_IMAGE=debian:bookworm-slim
 
 FROM ${BUILD_IMAGE} AS builder
+# The version and revision the VersionStamp plugin stamps (the build context has no .git):
+#   docker build --build-arg NODE_METRICS_VERSION=$(git describe --tags) --build-arg NODE_METRICS_REVISION=$(git rev-parse HEAD) .
+# Unset: "unknown".
+ARG NODE_METRICS_VERSION=
+ARG NODE_METRICS_REVISION=
 # strip --strip-debug: debug information out, the symbol table kept (26 MB of the 113 MB binary), so
 # crash reports name every function (a plain strip leaves only the exported ones).
 WORKDIR /src

@@ -20,6 +20,8 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.0.0"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
+        // TLS for Docker's tcp:// endpoint (already in the tree through grpc-swift-nio-transport).
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.27.0"),
     ],
     targets: [
         // C core: kernel files in, fixed C structs out. Links libsystemd, libseccomp and libcrypt (bcrypt).
@@ -45,8 +47,13 @@ let package = Package(
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-            ]
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
+                .product(name: "NIOTLS", package: "swift-nio"),
+            ],
+            plugins: ["VersionStamp"]
         ),
+        // Stamps the version and git revision into NodeMetrics (BuildStamp) at build time.
+        .plugin(name: "VersionStamp", capability: .buildTool(), path: "Sources/VersionStamp"),
         .executableTarget(
             name: "node-metrics",
             dependencies: [

@@ -13,12 +13,13 @@ struct Serve: AsyncParsableCommand {
         abstract: "Run the agent: discovery, housekeeping and the HTTP server (the default command).")
 
     /// Flags that Go lets stand alone (`-docker_only`), rewritten by GoFlags.normalize.
-    static let booleanFlags: Set<String> = [
+    static let booleanFlags = Set([
         "allow_dynamic_housekeeping", "docker_only", "disable_root_cgroup_stats", "store_container_labels",
-        "version", "logtostderr", "http_auth_all_endpoints", "seccomp", "prometheus_timestamps", "alsologtostderr", "profiling", "enable_load_reader", "log_cadvisor_usage",
-        "docker-tls", "storage_driver_secure", "storage_driver_es_enable_sniffer", "storage_driver_kafka_ssl_verify",
-        "skip_headers", "skip_log_headers", "one_output", "add_dir_header",
-    ]
+        "version", "logtostderr", "http_auth_all_endpoints", "seccomp", "prometheus_timestamps", "profiling", "enable_load_reader",
+    ]).union(CAdvisorCompatFlags.booleans)
+
+    /// cAdvisor's flags that only need accepting (and a warning when their feature is not built).
+    @OptionGroup var compat: CAdvisorCompatFlags
 
     // MARK: HTTP
     @Option(name: flag("listen_ip"), help: "IP to listen on; empty for all.")
@@ -91,11 +92,11 @@ struct Serve: AsyncParsableCommand {
     var root = "/"
 
     // MARK: runtimes and labels (used by the runtime integrations)
-    @Option(name: flag("docker"), help: "Docker endpoint.")
+    @Option(name: flag("docker"), help: "Docker endpoint: unix:///path or tcp://host:port (with -docker-tls for TLS).")
     var docker = "unix:///var/run/docker.sock"
     @Option(name: flag("containerd"), help: "containerd endpoint.")
     var containerd = "/run/containerd/containerd.sock"
-    @Option(name: flag("containerd-namespace"), help: "containerd namespace.")
+    @Option(name: flag("containerd-namespace"), help: "containerd namespace whose containers are named (empty: every namespace but Docker's moby).")
     var containerdNamespace = "k8s.io"
     @Option(name: flag("podman"), help: "Podman endpoint.")
     var podman = "unix:///run/podman/podman.sock"
@@ -157,9 +158,10 @@ struct Serve: AsyncParsableCommand {
         if let perfEventsConfig, !perfEventsConfig.isEmpty { out.append("-perf_events_config") }
         if profiling?.value == true { out.append("-profiling") }
         if enableLoadReader?.value == true { out.append("-enable_load_reader") }
-        if maxProcs != nil { out.append("-max_procs") }
-        if resctrlInterval != nil { out.append("-resctrl_interval") }
-        return out
+        if let maxProcs, maxProcs != 0 { out.append("-max_procs") }
+        if let resctrlInterval, resctrlInterval != .zero { out.append("-resctrl_interval") }
+        if compat.dockerTLS.value && !docker.hasPrefix("tcp://") { out.append("-docker-tls (Docker is a unix socket here)") }
+        return out + compat.notBuiltInUse
     }
 
     func validate() throws {
@@ -223,6 +225,15 @@ struct Serve: AsyncParsableCommand {
             throw ValidationError(error.description)
         }
         c.runtimeEndpoints.docker = RuntimeEndpoints.socketPath(docker)
+        if docker.hasPrefix("tcp://") {
+            c.runtimeEndpoints.dockerTLS = try compat.dockerTLSClient()
+            do {
+                _ = try HTTPEndpoint.parse(docker, tls: c.runtimeEndpoints.dockerTLS)
+            } catch {
+                throw ValidationError("-docker: \(error.description)")
+            }
+        }
+        c.runtimeEndpoints.containerdNamespace = containerdNamespace
         c.runtimeEndpoints.containerd = RuntimeEndpoints.socketPath(containerd)
         c.runtimeEndpoints.podman = RuntimeEndpoints.socketPath(podman)
         c.runtimeEndpoints.crio = RuntimeEndpoints.socketPath(crio)

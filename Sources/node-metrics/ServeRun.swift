@@ -9,7 +9,7 @@ import UnixSignals
 extension Serve {
     func run() async throws {
         if version.value {
-            print("node-metrics version \(AgentVersion.current) (cAdvisor-compatible API)")
+            print("node-metrics version \(AgentVersion.current) (\(AgentVersion.revision)), cAdvisor-compatible API")
             return
         }
         let level: Logger.Level = verbosity >= 4 ? .debug : .info
@@ -21,8 +21,11 @@ extension Serve {
             logger.warning("flag \(f) is accepted for cAdvisor compatibility but its feature is not built; it has no effect")
         }
         let manager = try ContainerManager(configuration: managerConfiguration(), logger: logger)
+        for (kind, reason) in manager.configuration.metricKinds.uncollected {
+            logger.warning("metric kind \(kind.rawValue) is enabled but has no collector here: \(reason); it exports nothing")
+        }
         let runtimes = RuntimeMetadata(store: manager.store, endpoints: manager.configuration.runtimeEndpoints,
-                                       envWhitelist: envMetadataWhitelist.split(separator: ",").map { $0.trimmed },
+                                       envWhitelist: envMetadataWhitelist.split(separator: ",").map { $0.trimmed } + compat.deprecatedEnvWhitelist,
                                        layerUsage: manager.configuration.metricKinds.contains(.disk)
                                            ? LayerUsage(store: manager.store, paths: manager.configuration.paths,
                                                         machineInfo: { manager.machineInfo }, logger: logger) : nil,

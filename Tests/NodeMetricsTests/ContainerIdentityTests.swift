@@ -37,4 +37,34 @@ import Testing
         #expect(ContainerIdentity.pod(of: "/docker/\(id)") == nil)
         #expect(ContainerIdentity.pod(of: "/kubepods/burstable") == nil)
     }
+
+    /// A pod cgroup is `pod` + a pod uid (UUID, or the 32-hex hash of a static pod), for both drivers;
+    /// a child whose name starts with "pod" is not one (issue 15).
+    @Test func podCgroupIsPodPlusAUIDOnly() {
+        let u = uid.replacing("-", with: "_")
+        let hash = String(repeating: "0123456789abcdef", count: 2)
+        let cases: [(String, String?)] = [
+            ("/kubepods/burstable/pod\(uid)", "/kubepods/burstable/pod\(uid)"),
+            ("/kubepods/burstable/pod\(uid)/\(id)", "/kubepods/burstable/pod\(uid)"),
+            ("/kubepods/burstable/pod\(uid)/podapp", "/kubepods/burstable/pod\(uid)"),
+            ("/kubepods/burstable/pod\(uid)/podapp/pod\(uid)", "/kubepods/burstable/pod\(uid)"),
+            ("/kubepods/pod\(hash)/\(id)", "/kubepods/pod\(hash)"),
+            ("/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod\(u).slice/cri-containerd-\(id).scope",
+             "/kubepods.slice/kubepods-burstable.slice/kubepods-burstable-pod\(u).slice"),
+            ("/kubepods.slice/kubepods-pod\(u).slice", "/kubepods.slice/kubepods-pod\(u).slice"),
+            ("/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod\(u).slice/podapp.slice",
+             "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod\(u).slice"),
+            // Not pod cgroups.
+            ("/kubepods/burstable/podapp", nil), ("/kubepods/burstable/pod\(uid)x", nil), ("/kubepods/burstable/pod", nil),
+            ("/kubepods/burstable/pod\(uid.uppercased())", nil), ("/kubepods/burstable/pod1234", nil),
+            ("/kubepods.slice/kubepods-podapp.slice", nil), ("/kubepods.slice/kubepods-other-pod\(u).slice", nil),
+            ("/kubepods.slice/kubepods-burstable-pod\(uid).slice", nil), // dashes inside a slice name: not the kubelet's
+            ("/system.slice/pod\(uid)", nil), ("/kubepods", nil), ("/", nil),
+        ]
+        for (name, want) in cases { #expect(ContainerIdentity.podCgroup(of: name) == want, "\(name)") }
+        #expect(ContainerIdentity.pod(of: "/kubepods/burstable/podapp/\(id)") == nil)
+        #expect(ContainerIdentity.pod(of: "/kubepods/burstable/pod\(uid)/podapp")! == (uid, "burstable"))
+        #expect(ContainerIdentity.pod(of: "/kubepods.slice/kubepods-besteffort.slice/kubepods-besteffort-pod\(u).slice")! == (uid, "besteffort"))
+        #expect(ContainerIdentity.parse("/kubepods/burstable/podapp/\(id)") == nil, "no pod: a raw cgroup")
+    }
 }

@@ -129,7 +129,7 @@ extension InotifyUsers {
             #expect(cores.contains("boot_id=") && cores.contains("machine_id=") && cores.contains("system_uuid="))
             #expect(cores.split(separator: " ")[1] == "\(ProcessInfo.processInfo.activeProcessorCount)")
             #expect(text.contains("\ncontainer_scrape_error 0\n") && text.contains("\nmachine_scrape_error 0\n"))
-            #expect(text.contains("cadvisor_version_info{cadvisorRevision=\"\",cadvisorVersion=\"\(AgentVersion.current)\""))
+            #expect(text.contains("cadvisor_version_info{cadvisorRevision=\"\(AgentVersion.revision)\",cadvisorVersion=\"\(AgentVersion.current)\""))
             for family in ["process_cpu_seconds_total", "process_resident_memory_bytes", "process_open_fds", "process_start_time_seconds",
                            "container_tasks_state", "container_oom_events_total", "container_threads", "container_network_tcp_usage_total",
                            "container_last_seen", "container_start_time_seconds", "machine_thread_siblings_count"] {

@@ -2,7 +2,8 @@
 # Starts a real dockerd for the tests (Debian's docker.io, cgroupfs driver, no bridge or iptables)
 # and imports a one-binary busybox image as local/busybox:1 (no registry is reachable). Installs
 # docker.io and busybox-static when missing. Records the daemon's PID in $STATE/dockerd.pid.
-# Stop it with docker-stop.sh. Usage: STATE=/tmp/x scripts/runtimes/docker-start.sh
+# Stop it with docker-stop.sh. DOCKERD_ARGS adds daemon flags (a TLS TCP listener, say).
+# Usage: STATE=/tmp/x [DOCKERD_ARGS="..."] scripts/runtimes/docker-start.sh
 set -euo pipefail
 STATE=${STATE:-/tmp/node-metrics-docker}; mkdir -p "$STATE"
 export DEBIAN_FRONTEND=noninteractive
@@ -16,7 +17,7 @@ if ! curl -sf --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/nu
   # must not be held open by the daemon.
   ( for fd in $(ls /proc/$BASHPID/fd); do [ "$fd" -gt 2 ] && eval "exec $fd>&-" 2>/dev/null; done
     exec setsid /usr/sbin/dockerd --iptables=false --ip6tables=false --bridge=none --exec-opt native.cgroupdriver=cgroupfs \
-      -H unix:///var/run/docker.sock >"$STATE/dockerd.log" 2>&1 </dev/null ) &
+      -H unix:///var/run/docker.sock ${DOCKERD_ARGS:-} >"$STATE/dockerd.log" 2>&1 </dev/null ) &
   echo $! >"$STATE/dockerd.pid"
   for i in $(seq 1 300); do curl -sf --unix-socket /var/run/docker.sock http://localhost/_ping >/dev/null && break; sleep 0.1; done
 fi

@@ -101,8 +101,9 @@ public enum CAdvisorV1Info {
         snapshot.name == "/" || !(snapshot.samples.last?.network.isEmpty ?? true)
     }
 
+    /// The root container has the host's filesystems (cAdvisor: always); others when measured.
     static func hasFilesystem(_ snapshot: ContainerSnapshot) -> Bool {
-        !(snapshot.samples.last?.filesystems.isEmpty ?? true)
+        snapshot.name == "/" || !(snapshot.samples.last?.filesystems.isEmpty ?? true)
     }
 
     /// One event (info/v1 Event).

@@ -11,6 +11,8 @@ public enum MetricKind: String, Sendable, CaseIterable {
     case resctrl, cpuset
     case oomEvent = "oom_event"
     case pressure
+    /// cAdvisor v0.36's GPU kind (NVML): accepted; there is no GPU collector.
+    case accelerator
 }
 
 /// The set of enabled metric kinds.
@@ -20,7 +22,12 @@ public struct MetricKinds: Sendable, Equatable {
     /// cAdvisor's default `-disable_metrics`.
     public static let defaultDisabled: Set<MetricKind> = [.advtcp, .cpuTopology, .cpuset, .hugetlb, .memoryNuma,
                                                            .process, .referencedMemory, .resctrl, .sched, .tcp, .udp]
-    public static let defaults = MetricKinds(enabled: Set(MetricKind.allCases).subtracting(defaultDisabled))
+    /// Kinds accepted for cAdvisor's command lines that have no collector here: off unless named in
+    /// `-enable_metrics` (then the agent warns at start; `uncollected`), never turned on by leaving
+    /// them out of `-disable_metrics`.
+    public static let withoutCollector: Set<MetricKind> = [.accelerator, .app, .cpuLoad, .perfEvent, .resctrl]
+    public static let defaults = MetricKinds(enabled: Set(MetricKind.allCases).subtracting(defaultDisabled)
+        .subtracting(withoutCollector))
     public static let all = MetricKinds(enabled: Set(MetricKind.allCases))
 
     public init(enabled: Set<MetricKind>) { self.enabled = enabled }
@@ -49,7 +56,20 @@ public struct MetricKinds: Sendable, Equatable {
         let enabled = try kinds(enable, "enable_metrics")
         if !enabled.isEmpty { return MetricKinds(enabled: enabled) }
         let disabled = try disable.map { list throws(UnknownKind) in try kinds(list, "disable_metrics") } ?? defaultDisabled
-        return MetricKinds(enabled: Set(MetricKind.allCases).subtracting(disabled))
+        return MetricKinds(enabled: Set(MetricKind.allCases).subtracting(disabled).subtracting(withoutCollector))
+    }
+
+    /// The enabled kinds that have no collector, with what to tell the operator about each.
+    public var uncollected: [(kind: MetricKind, reason: String)] {
+        enabled.intersection(Self.withoutCollector).sorted { $0.rawValue < $1.rawValue }.map { kind in
+            switch kind {
+            case .accelerator: (kind, "there is nothing to collect without a GPU collector (NVML is not built)")
+            case .app: (kind, "application metrics (collector configs in container labels) are not built")
+            case .cpuLoad: (kind, "the netlink CPU load reader is not built")
+            case .perfEvent: (kind, "perf events (libpfm4) are not built")
+            default: (kind, "resctrl monitoring is not built")
+            }
+        }
     }
 
     public func contains(_ kind: MetricKind) -> Bool { enabled.contains(kind) }

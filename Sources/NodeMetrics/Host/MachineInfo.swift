@@ -99,7 +99,7 @@ extension MachineInfo {
         let identity = SystemIdentity.read(paths: paths)
         m.machineID = identity.machineID
         m.bootID = identity.bootID
-        m.systemUUID = HostFiles.firstLine(paths.path("/sys/class/dmi/id/product_uuid")) ?? ""
+        m.systemUUID = SystemIdentity.systemUUID(paths: paths)
         m.filesystems = filesystems(mounts: mounts ?? (try? MountInfo.parse(HostFiles.read(paths.path("/proc/1/mountinfo")) ?? "")) ?? [], paths: paths)
         m.diskMap = disks(paths: paths)
         m.networkDevices = networkDevices(paths: paths)
@@ -138,16 +138,41 @@ extension MachineInfo {
         m.numSockets = sockets.isEmpty ? 1 : sockets.count
     }
 
-    /// Mounted block-device filesystems (one per device), with statfs capacity and inodes.
+    /// Where container runtimes and the kubelet mount containers' root filesystems and pods' volumes:
+    /// their overlay and tmpfs mounts are left out of the host's list (one per container or secret
+    /// volume on a busy node; their usage is the containers', not the host's).
+    static let containerMountPrefixes = ["/var/lib/docker/", "/var/lib/containerd/", "/run/containerd/",
+                                         "/var/lib/containers/", "/run/containers/", "/var/run/containers/",
+                                         "/var/lib/kubelet/pods/", "/run/k3s/", "/var/run/docker/", "/run/docker/",
+                                         "/run/netns/", "/var/run/netns/"]
+
+    /// cAdvisor's global filesystem list (fs.go processMounts): every mount of type ext*, btrfs, xfs, zfs,
+    /// overlay or tmpfs that statfs answers, once per source (a bind mount of the same device is left
+    /// out; the first mount wins). A tmpfs is named by its mount point and an overlay `overlay_<major>-<minor>`,
+    /// as cAdvisor names them. Deliberately left out: overlay and tmpfs mounts under the runtimes' and the
+    /// kubelet's directories (`containerMountPrefixes`).
     static func filesystems(mounts: [MountEntry], paths: HostPaths) -> [Filesystem] {
         var seen = Set<String>()
         var out: [Filesystem] = []
-        for m in mounts where m.source.hasPrefix("/dev/") && !seen.contains(m.source) {
+        for m in mounts {
+            let device: String
+            switch m.fsType {
+            case "tmpfs", "overlay":
+                if containerMountPrefixes.contains(where: { m.mountPoint.hasPrefix($0) }) { continue }
+                device = m.fsType == "tmpfs" ? m.mountPoint : "\(m.source)_\(m.major)-\(m.minor)"
+            case "btrfs", "xfs", "zfs":
+                device = m.source
+            case let t where t.hasPrefix("ext"):
+                device = m.source
+            default:
+                continue
+            }
+            guard !device.isEmpty, !seen.contains(device) else { continue }
             var st = statvfs()
             guard statvfs(paths.path(m.mountPoint), &st) == 0 else { continue }
-            seen.insert(m.source)
+            seen.insert(device)
             let block = UInt64(st.f_frsize)
-            out.append(Filesystem(device: m.source, type: m.fsType, capacity: UInt64(st.f_blocks).saturatingMultiply(block),
+            out.append(Filesystem(device: device, type: m.fsType, capacity: UInt64(st.f_blocks).saturatingMultiply(block),
                                   inodes: UInt64(st.f_files), hasInodes: st.f_files > 0, mountPoint: m.mountPoint))
         }
         return out

@@ -19,6 +19,19 @@ public struct SystemIdentity: Sendable, Equatable {
         return SystemIdentity(machineID: machine ?? "", bootID: boot ?? "")
     }
 
+    /// The system UUID by cAdvisor's chain (sysfs GetSystemUUID): the DMI product UUID, then the
+    /// device tree's `system-id` and `vm,uuid` (POWER), then /etc/machine-id (s390x, and any host
+    /// without DMI). Device-tree values end in a NUL, which is dropped. "" when none can be read.
+    public static func systemUUID(paths: HostPaths) -> String {
+        for file in ["/sys/class/dmi/id/product_uuid", "/proc/device-tree/system-id", "/proc/device-tree/vm,uuid",
+                     "/etc/machine-id"] {
+            guard let line = HostFiles.firstLine(paths.path(file)) else { continue }
+            let value = String(line.prefix { $0 != "\0" }).trimmed
+            if !value.isEmpty { return value }
+        }
+        return ""
+    }
+
     /// Calls an sd_id128 getter; nil when libsystemd reports an error.
     static func fromSystemd(_ get: (UnsafeMutablePointer<CChar>) -> Int32) -> String? {
         var buffer = [CChar](repeating: 0, count: 33)

@@ -231,7 +231,7 @@ public final class ContainerManager: @unchecked Sendable {
             logger.debug("cannot open cgroup", metadata: ["name": "\(name)", "error": "\(error)"])
             return
         }
-        let spec = (try? handle.spec(using: scratch)) ?? CgroupSpec()
+        let spec = adjusted(name, (try? handle.spec(using: scratch)) ?? CgroupSpec())
         let created = creationTime(name)
         handles[name] = handle
         let now = Clocks.monotonicNanos()
@@ -293,11 +293,26 @@ public final class ContainerManager: @unchecked Sendable {
         }
         if let t = specTimes[name], now - t.added < 10_000_000_000 || now - t.read > 60_000_000_000,
            let spec = try? handle.spec(using: scratch) {
-            store.updateSpec(name, spec: spec)
+            store.updateSpec(name, spec: adjusted(name, spec))
             specTimes[name] = (now, t.added)
         }
         let changed = store.append(name, sample: s)
         queue.completed(name, at: now, changed: changed)
+    }
+
+    /// cAdvisor's adjusted spec: a memory limit of 0 is the machine's memory, and the root container's
+    /// memory limit is the machine's memory (its cgroup has none, or v1's "unlimited" 2^63-4096).
+    private func adjusted(_ name: String, _ spec: CgroupSpec) -> CgroupSpec {
+        var spec = spec
+        if name == "/" || (spec.hasMemory && spec.memoryLimit == 0),
+           spec.memoryLimit == 0 || spec.memoryLimit > 1 << 62 {
+            let capacity = shared.withLock { $0.machineInfo.memoryCapacity }
+            if capacity > 0 {
+                spec.hasMemory = true
+                spec.memoryLimit = capacity
+            }
+        }
+        return spec
     }
 
     /// Counts a failed sample (visible as `container_scrape_error` and per reason on /metrics).
@@ -331,11 +346,12 @@ public final class ContainerManager: @unchecked Sendable {
             pids = list
             return list
         }
-        // The root container is the host: pid 1's namespace. Others only with a namespace of their own.
+        // The root container is the host: pid 1's namespace. Others only with a namespace of their own
+        // that no other container holds for them (a pod's network is its sandbox's).
         var netPID: Int32?
         if name == "/" {
             netPID = 1
-        } else if wantsNetwork || wantsConnections {
+        } else if (wantsNetwork || wantsConnections) && ownsNetwork(name) {
             let now = Clocks.monotonicNanos()
             if let known = firstPID[name], now - known.checked < namespaceRecheck {
                 netPID = known.own ? known.pid : nil
@@ -385,6 +401,15 @@ public final class ContainerManager: @unchecked Sendable {
             let mounted = shared.withLock { $0.machineInfo.filesystems }
             s.filesystems = containerProcfs.filesystems(mounted, disks: (try? procfs?.diskStats()) ?? [])
         }
+    }
+
+    /// Whether a container's network series are its own: not when its runtime says it joined another
+    /// container's network namespace (a pod's app containers; `--network container:`); a container of
+    /// a pod whose runtime has not answered yet waits for the answer (only the sandbox gets the pod's
+    /// network), as cAdvisor reports network on the sandbox only.
+    private func ownsNetwork(_ name: String) -> Bool {
+        if let meta = store.metadata(name), !meta.runtime.isEmpty { return !meta.sharesNetwork }
+        return ContainerIdentity.parse(name)?.podUID == nil
     }
 
     /// `memory_numa` and `cpuset`: cgroup v1 files the C core does not read (both kinds are off by default).

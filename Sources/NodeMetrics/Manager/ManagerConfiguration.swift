@@ -36,6 +36,11 @@ public struct RuntimeEndpoints: Sendable, Equatable {
     public var containerd = "/run/containerd/containerd.sock"
     public var podman = "/run/podman/podman.sock"
     public var crio = "/var/run/crio/crio.sock"
+    /// `-docker-tls`: the client certificates for a `tcp://` Docker endpoint (nil: plain).
+    public var dockerTLS: TLSClient?
+    /// `-containerd-namespace`: the one containerd namespace asked and discovered (cAdvisor's
+    /// default `k8s.io`); empty: every namespace but Docker's `moby`.
+    public var containerdNamespace = "k8s.io"
 
     public init() {}
 

@@ -33,41 +33,62 @@ public struct ContainerIdentity: Sendable, Equatable {
         s.contains("\\") ? s.decodingHexEscapes(marker: "\\x") : String(s)
     }
 
-    /// The pod uid and QoS class of a kubepods path, from its `pod<uid>` component (nil outside kubepods).
+    /// A pod uid as the kubelet writes it: a UUID (8-4-4-4-12 lowercase hex) or, for static pods, the
+    /// 32-hex hash of their manifest.
+    static func isPodUID(_ s: some StringProtocol) -> Bool {
+        let bytes = Array(s.utf8)
+        func hex(_ b: UInt8) -> Bool { (b >= 0x30 && b <= 0x39) || (b >= 0x61 && b <= 0x66) }
+        if bytes.count == 32 { return bytes.allSatisfy(hex) }
+        guard bytes.count == 36 else { return false }
+        for (i, b) in bytes.enumerated() {
+            if [8, 13, 18, 23].contains(i) { guard b == 0x2d else { return false } } else if !hex(b) { return false }
+        }
+        return true
+    }
+
+    /// The pod uid a path component names when it is a pod cgroup, nil otherwise: `pod<uid>` (cgroupfs)
+    /// or `kubepods-pod<uid>.slice` / `kubepods-<qos>-pod<uid>.slice` (systemd, the uid's dashes written
+    /// as underscores). `podapp` or `pod<uid>x` are not pod cgroups.
+    static func podUID(ofComponent unit: String) -> String? {
+        if unit.hasSuffix(".slice") {
+            let parts = unit.dropLast(".slice".count).split(separator: "-", omittingEmptySubsequences: false)
+            guard parts.first == "kubepods", let last = parts.last, last.hasPrefix("pod"),
+                  parts.count == 2 || (parts.count == 3 && ["burstable", "besteffort"].contains(parts[1])) else { return nil }
+            let uid = String(last.dropFirst(3)).replacing("_", with: "-")
+            return isPodUID(uid) ? uid : nil
+        }
+        guard unit.hasPrefix("pod") else { return nil }
+        let uid = unit.dropFirst(3)
+        return isPodUID(uid) ? String(uid) : nil
+    }
+
+    /// The pod uid and QoS class of a kubepods path, from its pod component (nil outside kubepods or
+    /// above the pod).
     public static func pod(of name: String) -> (uid: String, qosClass: String)? {
         let parts = name.split(separator: "/").map(unescape)
         guard parts.first == "kubepods" || parts.first == "kubepods.slice" else { return nil }
+        guard let i = parts.firstIndex(where: { podUID(ofComponent: $0) != nil }),
+              let uid = podUID(ofComponent: parts[i]) else { return nil }
         var qos = "guaranteed"
-        if parts.contains(where: { $0.contains("burstable") }) { qos = "burstable" }
-        if parts.contains(where: { $0.contains("besteffort") }) { qos = "besteffort" }
-        for p in parts {
-            if p.hasSuffix(".slice"), let r = p.firstRange(of: "-pod") {
-                // kubepods-burstable-pod<uid_with_underscores>.slice
-                let uid = p[r.upperBound...].dropLast(".slice".count)
-                return (String(uid).replacing("_", with: "-"), qos)
-            }
-            if p.hasPrefix("pod"), p.count > 3, !p.hasSuffix(".slice") { return (String(p.dropFirst(3)), qos) }
-        }
-        return nil
+        if parts[..<i].contains(where: { $0.contains("burstable") }) || parts[i].contains("-burstable-") { qos = "burstable" }
+        if parts[..<i].contains(where: { $0.contains("besteffort") }) || parts[i].contains("-besteffort-") { qos = "besteffort" }
+        return (uid, qos)
     }
 
-    /// The pod-level cgroup above a container of a kubepods path (`/kubepods/burstable/pod<uid>` for
-    /// `/kubepods/burstable/pod<uid>/<id>`); nil outside kubepods.
+    /// The pod-level cgroup at or above a kubepods path (`/kubepods/burstable/pod<uid>` for
+    /// `/kubepods/burstable/pod<uid>/<id>` and for itself); nil outside kubepods. Only a component that
+    /// is `pod` + a pod uid counts: `/kubepods/burstable/pod<uid>/podapp` belongs to `pod<uid>`.
     public static func podCgroup(of name: String) -> String? {
-        guard pod(of: name) != nil else { return nil }
-        var parts = name.split(separator: "/", omittingEmptySubsequences: true)
-        while let last = parts.last {
-            let unit = unescape(last)
-            if (unit.hasPrefix("pod") && !unit.hasSuffix(".slice")) || (unit.hasSuffix(".slice") && unit.contains("-pod")) {
-                return "/" + parts.joined(separator: "/")
-            }
-            parts.removeLast()
-        }
-        return nil
+        let parts = name.split(separator: "/", omittingEmptySubsequences: true)
+        guard let first = parts.first, first == "kubepods" || first == "kubepods.slice",
+              let i = parts.firstIndex(where: { podUID(ofComponent: unescape($0)) != nil }) else { return nil }
+        return "/" + parts[...i].joined(separator: "/")
     }
 
     /// The identity of a container cgroup, or nil for anything else (slices, pods, conmon scopes, raw cgroups).
-    public static func parse(_ name: String) -> ContainerIdentity? {
+    /// containerd puts a namespace's containers under `/<namespace>/<id>` (cgroupfs): `k8s.io`,
+    /// `containerd` and `containerdNamespace` count as containerd's.
+    public static func parse(_ name: String, containerdNamespace: String = "k8s.io") -> ContainerIdentity? {
         let parts = name.split(separator: "/")
         guard let last = parts.last.map({ Substring(unescape($0)) }) else { return nil }
         let pod = pod(of: name)
@@ -88,6 +109,7 @@ public struct ContainerIdentity: Sendable, Equatable {
         switch parts[parts.count - 2] {
         case "docker": return make(.docker, last)
         case "k8s.io", "containerd": return make(.containerd, last)
+        case let parent where !containerdNamespace.isEmpty && parent == containerdNamespace: return make(.containerd, last)
         case "libpod_parent", "machine.slice": return make(.podman, last)
         default: return pod != nil ? make(nil, last) : nil
         }

@@ -9,7 +9,12 @@ public struct DockerClient: Sendable {
     public let runtime: String
 
     public init(socketPath: String, runtime: String = "docker", timeout: Duration = .seconds(5)) {
-        http = UnixHTTPClient(socketPath: socketPath, timeout: timeout)
+        self.init(endpoint: .unix(path: socketPath), runtime: runtime, timeout: timeout)
+    }
+
+    /// Docker at `-docker=tcp://host:port`, with TLS under `-docker-tls`.
+    public init(endpoint: HTTPEndpoint, runtime: String = "docker", timeout: Duration = .seconds(5)) {
+        http = UnixHTTPClient(endpoint: endpoint, timeout: timeout)
         self.runtime = runtime
     }
 
@@ -35,8 +40,10 @@ public struct DockerClient: Sendable {
         var GraphDriver: GraphDriver?
         var LogPath: String?
         var Created: String?
+        struct HostConfig: Decodable { var NetworkMode: String? }
         var Config: Config?
         var State: State?
+        var HostConfig: HostConfig?
     }
 
     struct Version: Decodable {
@@ -78,6 +85,8 @@ public struct DockerClient: Sendable {
         m.writableLayer = c.GraphDriver?.Data?["UpperDir"] ?? ""
         if let log = c.LogPath, let slash = log.lastIndex(of: "/"), slash != log.startIndex { m.logDirectory = String(log[..<slash]) }
         m.deriveKubernetesIdentity()
+        // `--network container:<id>` (a dockershim pod's app containers, a Podman pod's members).
+        if c.HostConfig?.NetworkMode?.hasPrefix("container:") == true { m.sharesNetwork = true }
         return m
     }
 

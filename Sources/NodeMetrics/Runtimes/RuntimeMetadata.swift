@@ -17,6 +17,8 @@ public final class RuntimeMetadata: Sendable {
     public let containerd: ContainerdClient?
     public let crio: CRIOClient?
     public let envWhitelist: [String]
+    /// `-containerd-namespace`: its cgroups (`/<namespace>/<id>`) are containerd's too.
+    let containerdNamespace: String
     /// Measures the writable layers of the containers resolved here (nil: the `disk` kind is off).
     public let layerUsage: LayerUsage?
     private let logger: Logger
@@ -35,9 +37,13 @@ public final class RuntimeMetadata: Sendable {
                 logger: Logger) {
         self.layerUsage = layerUsage
         self.store = store
-        docker = endpoints.docker.isEmpty ? nil : DockerClient(socketPath: endpoints.docker, runtime: "docker")
+        docker = endpoints.docker.isEmpty ? nil
+            : DockerClient(endpoint: (try? HTTPEndpoint.parse(endpoints.docker, tls: endpoints.dockerTLS)) ?? .unix(path: endpoints.docker),
+                           runtime: "docker")
         podman = endpoints.podman.isEmpty ? nil : DockerClient(socketPath: endpoints.podman, runtime: "podman")
-        containerd = endpoints.containerd.isEmpty ? nil : ContainerdClient(socketPath: endpoints.containerd)
+        containerd = endpoints.containerd.isEmpty ? nil
+            : ContainerdClient(socketPath: endpoints.containerd, namespace: endpoints.containerdNamespace)
+        containerdNamespace = endpoints.containerdNamespace
         crio = endpoints.crio.isEmpty ? nil : CRIOClient(socketPath: endpoints.crio)
         self.envWhitelist = envWhitelist
         self.logger = logger
@@ -73,7 +79,7 @@ public final class RuntimeMetadata: Sendable {
 
     /// A cgroup appeared; runtime containers get their metadata soon after.
     public func containerAdded(_ name: String) {
-        guard ContainerIdentity.parse(name) != nil else { return }
+        guard identity(name) != nil else { return }
         enqueue([name])
     }
 
@@ -100,6 +106,11 @@ public final class RuntimeMetadata: Sendable {
         }
     }
 
+    /// What a cgroup's name says, with `-containerd-namespace`'s cgroups as containerd's.
+    func identity(_ name: String) -> ContainerIdentity? {
+        ContainerIdentity.parse(name, containerdNamespace: containerdNamespace)
+    }
+
     /// The clients to ask for a cgroup, in order (a cgroupfs kubepods leaf names no runtime: any CRI one).
     private func clients(for identity: ContainerIdentity) -> [any RuntimeClient] {
         let all: [(ContainerIdentity.Runtime, (any RuntimeClient)?)] = [(.containerd, containerd), (.crio, crio),
@@ -108,7 +119,7 @@ public final class RuntimeMetadata: Sendable {
     }
 
     private func resolve(_ name: String) {
-        guard let identity = ContainerIdentity.parse(name) else { return }
+        guard let identity = identity(name) else { return }
         var failure: String?
         for client in clients(for: identity) {
             do {
@@ -138,7 +149,7 @@ public final class RuntimeMetadata: Sendable {
 
     /// Store names of the containers with this runtime id.
     func names(forID id: String) -> [String] {
-        store.names.filter { ContainerIdentity.parse($0)?.id == id }
+        store.names.filter { identity($0)?.id == id }
     }
 
     private func dockerEventLoop() {
@@ -153,7 +164,7 @@ public final class RuntimeMetadata: Sendable {
                 logged = false
                 backoff = 1_000_000_000
                 // Resynchronise: whatever changed while the stream was down.
-                enqueue(store.names.filter { n in ContainerIdentity.parse(n).map { $0.runtime == .docker || $0.runtime == nil } ?? false })
+                enqueue(store.names.filter { n in identity(n).map { $0.runtime == .docker || $0.runtime == nil } ?? false })
                 try docker.events { [self] action, id in
                     if ["create", "start", "rename", "update", "restart", "unpause"].contains(action) || action.hasPrefix("health_status") {
                         enqueue(names(forID: id))

@@ -3,15 +3,24 @@ import FoundationEssentials
 import Glibc
 #endif
 
-/// HTTP/1.1 over a unix socket, one request per connection, blocking with a timeout: what the Docker
-/// and Podman APIs and CRI-O's info socket speak. Used off the sampling thread only.
+/// HTTP/1.1 over a unix socket (or Docker's TCP/TLS endpoint), one request per connection, blocking
+/// with a timeout: what the Docker and Podman APIs and CRI-O's info socket speak. Used off the
+/// sampling thread only.
 public struct UnixHTTPClient: Sendable {
-    public let socketPath: String
+    /// Where the API listens (a unix socket, or TCP with or without TLS for Docker).
+    public let endpoint: HTTPEndpoint
     /// Connect, send and each read give up after this long.
     public let timeout: Duration
 
+    /// The endpoint as messages name it: the socket path, or `tcp://host:port`.
+    public var socketPath: String { endpoint.description }
+
     public init(socketPath: String, timeout: Duration = .seconds(5)) {
-        self.socketPath = socketPath
+        self.init(endpoint: .unix(path: socketPath), timeout: timeout)
+    }
+
+    public init(endpoint: HTTPEndpoint, timeout: Duration = .seconds(5)) {
+        self.endpoint = endpoint
         self.timeout = timeout
     }
 
@@ -26,32 +35,7 @@ public struct UnixHTTPClient: Sendable {
     }
 
     func connect() throws(Failure) -> Int32 {
-        let fd = socket(AF_UNIX, Int32(SOCK_STREAM.rawValue) | Int32(SOCK_CLOEXEC.rawValue), 0)
-        guard fd >= 0 else { throw Failure(description: "socket: \(String(cString: strerror(errno)))") }
-        let micros = timeout.nanoseconds / 1000
-        var tv = timeval(tv_sec: Int(micros / 1_000_000), tv_usec: Int(micros % 1_000_000))
-        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        setsockopt(fd, SOL_SOCKET, SO_SNDTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
-        var addr = sockaddr_un()
-        addr.sun_family = sa_family_t(AF_UNIX)
-        let path = Array(socketPath.utf8)
-        guard path.count < MemoryLayout.size(ofValue: addr.sun_path) else {
-            close(fd)
-            throw Failure(description: "\(socketPath): path too long")
-        }
-        withUnsafeMutableBytes(of: &addr.sun_path) { raw in
-            for (i, b) in path.enumerated() { raw[i] = b }
-            raw[path.count] = 0
-        }
-        let rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { Glibc.connect(fd, $0, socklen_t(MemoryLayout<sockaddr_un>.size)) }
-        }
-        guard rc == 0 else {
-            let e = errno
-            close(fd)
-            throw Failure(description: "\(socketPath): \(String(cString: strerror(e)))")
-        }
-        return fd
+        try endpoint.connect(timeout: timeout)
     }
 
     func send(_ fd: Int32, _ method: String, _ path: String) throws(Failure) {

@@ -33,6 +33,11 @@ public enum ValidationReport {
         out += "\n"
         out += "Container runtimes:\n"
         for (name, path) in manager.configuration.runtimeEndpoints.all {
+            if path.hasPrefix("tcp://") {
+                let tls = manager.configuration.runtimeEndpoints.dockerTLS.map { " with TLS (\($0.files.certificate))" } ?? ""
+                out += "\t\(name): TCP endpoint \(path)\(tls)\n"
+                continue
+            }
             var st = stat()
             let found = stat(path, &st) == 0 && (st.st_mode & S_IFMT) == S_IFSOCK
             out += "\t\(name): \(found ? "socket found" : "no socket") at \(path)\n"

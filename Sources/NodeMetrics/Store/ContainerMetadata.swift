@@ -35,6 +35,11 @@ public struct ContainerMetadata: Sendable, Equatable {
     /// log directory, whose usage LayerUsage measures; empty when unknown or for other runtimes.
     public var writableLayer = ""
     public var logDirectory = ""
+    /// The container joined another container's network namespace: a pod's app container (the
+    /// sandbox holds the pod's network), a Docker or Podman container run with `--network
+    /// container:<id>` (a Podman pod's members share its infra container's). It exports no network
+    /// series, as in cAdvisor and the kubelet, so a pod's network is counted once.
+    public var sharesNetwork = false
 
     public init() {}
 
@@ -56,16 +61,29 @@ public struct ContainerMetadata: Sendable, Equatable {
     }
 
     /// Fills the Kubernetes identity from the CRI labels where they are present. A pod's sandbox
-    /// (containerd's `io.cri-containerd.kind=sandbox`, dockershim's `io.kubernetes.docker.type=podsandbox`)
-    /// is named POD, as the kubelet names it.
+    /// (containerd's `io.cri-containerd.kind=sandbox`, dockershim's `io.kubernetes.docker.type=podsandbox`,
+    /// CRI-O's and dockershim's `io.kubernetes.container.name=POD`) is named POD, as the kubelet names it;
+    /// every other container of a pod shares the sandbox's network (`sharesNetwork`).
     public mutating func deriveKubernetesIdentity() {
         if let v = labels[Self.podNameLabel] { podName = v }
         if let v = labels[Self.podNamespaceLabel] { podNamespace = v }
         if let v = labels[Self.podUIDLabel] { podUID = v }
         if let v = labels[Self.containerNameLabel] { containerName = v }
-        if labels["io.cri-containerd.kind"] == "sandbox" || labels["io.kubernetes.docker.type"] == "podsandbox" {
-            containerName = "POD"
-        }
+        if Self.isSandbox(labels) { containerName = "POD" }
+        if Self.isPodAppContainer(labels) { sharesNetwork = true }
+    }
+
+    /// A pod's sandbox by its runtime's marker.
+    static func isSandbox(_ labels: [String: String]) -> Bool {
+        labels["io.cri-containerd.kind"] == "sandbox" || labels["io.kubernetes.docker.type"] == "podsandbox"
+            || labels[containerNameLabel] == "POD"
+    }
+
+    /// A pod's app container (not its sandbox) by the CRI labels: it runs in the sandbox's network namespace.
+    static func isPodAppContainer(_ labels: [String: String]) -> Bool {
+        guard !isSandbox(labels) else { return false }
+        return labels["io.cri-containerd.kind"] == "container" || labels["io.kubernetes.docker.type"] == "container"
+            || (!(labels[containerNameLabel] ?? "").isEmpty && labels[podUIDLabel] != nil)
     }
 
     /// The identity a pod-level cgroup (`pod<uid>`) carries: its pod's name, namespace and uid, taken

@@ -4,8 +4,9 @@ import GRPCNIOTransportHTTP2Posix
 
 /// containerd's gRPC API over its unix socket (`-containerd`): what cAdvisor's containerd handler asks —
 /// a container's labels (the CRI labels carry the Kubernetes identity), image, environment (from the
-/// OCI spec) and its task's pid — in every namespace but `moby`, Docker's own, whose containers the
-/// Docker integration already names. The messages are the subset in Protos/containerd.
+/// OCI spec) and its task's pid — in `-containerd-namespace` (`k8s.io` by default, as cAdvisor), or
+/// with an empty namespace in every namespace but `moby`, Docker's own, whose containers the Docker
+/// integration already names. The messages are the subset in Protos/containerd.
 public struct ContainerdClient: Sendable {
     public let socketPath: String
     public let timeout: Duration
@@ -13,8 +14,12 @@ public struct ContainerdClient: Sendable {
     /// The namespace Docker's containerd uses: skipped, so nothing is counted twice.
     public static let dockerNamespace = "moby"
 
-    public init(socketPath: String, timeout: Duration = .seconds(5)) {
+    /// `-containerd-namespace`: the only namespace asked; empty: every namespace but `moby`.
+    public let namespace: String
+
+    public init(socketPath: String, namespace: String = "k8s.io", timeout: Duration = .seconds(5)) {
         self.socketPath = socketPath
+        self.namespace = namespace
         self.timeout = timeout
     }
 
@@ -51,7 +56,7 @@ public struct ContainerdClient: Sendable {
     public func metadata(id: String, envWhitelist: [String]) throws(Failure) -> ContainerMetadata? {
         let options = callOptions
         return try withClient { client in
-            let namespaces = try await Self.namespaces(client, options)
+            let namespaces = namespace.isEmpty ? try await Self.namespaces(client, options) : [namespace]
             let containers = Containerd_Services_Containers_V1_Containers.Client(wrapping: client)
             let tasks = Containerd_Services_Tasks_V1_Tasks.Client(wrapping: client)
             for namespace in namespaces {
