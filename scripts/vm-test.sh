@@ -11,7 +11,8 @@ set -uo pipefail
 cd "$(dirname "$0")/.."
 PROJECT=$(pwd)
 VM_DIR=${VM_DIR:-$PROJECT/.build-vm}
-FILTER=${1:-'LiveCgroupTests|SampleCommandTests|HostFilesTests|ExporterTests|ManagerTests|OptInCollectorTests|V2SystemdHostTests'}
+# Groups of suites (regular expressions over test names) separated by ";", run one after another.
+FILTER=${1:-'LiveCgroupTests|SampleCommandTests|HostFilesTests|ExporterTests|[./]ManagerTests|ContainerProcfsTests|OptInCollectorTests;V2SystemdHostTests'}
 T0=$(date +%s)
 bash scripts/vm/build-guest.sh "$VM_DIR" || exit 1
 # The toolchain's usr/ (runtime libraries the test build links, and the backtracer).

@@ -46,17 +46,25 @@ extension RuntimeDaemons {
             defer { _ = try? run("/usr/bin/env", ["STATE=\(state)", "bash", Package.root + "/scripts/runtimes/docker-stop.sh"]) }
             let agent = try RunningAgent(["-prometheus_labels=kubernetes"])
             defer { agent.child.stop() }
-            let name = "nm-dashboard-\(getpid())"
+            // A pod as the kubelet lays it out with Docker: a sandbox holding the network namespace (the
+            // pod's network series are the sandbox's) and an app container sharing it.
+            let name = "nm-dashboard-\(getpid())", sandbox = "nm-dashboard-pod-\(getpid())"
+            let podLabels = ["--label", "io.kubernetes.pod.name=web-1", "--label", "io.kubernetes.pod.namespace=shop",
+                             "--label", "io.kubernetes.pod.uid=\(UUID().uuidString.lowercased())"]
+            let createSandbox = try run("/usr/bin/docker", ["run", "-d", "--name", sandbox, "--network", "none"] + podLabels + [
+                "--label", "io.kubernetes.docker.type=podsandbox", "--label", "io.kubernetes.container.name=POD",
+                "local/busybox:1", "sleep", "3600"])
+            try #require(createSandbox.status == 0, "\(createSandbox.output)")
+            defer { _ = try? run("/usr/bin/docker", ["rm", "-f", sandbox]) }
             let create = try run("/usr/bin/docker", [
-                "run", "-d", "--name", name, "--network", "none", "--cpus", "0.2", "--memory", "64m",
-                "--label", "io.kubernetes.pod.name=web-1", "--label", "io.kubernetes.pod.namespace=shop",
-                "--label", "io.kubernetes.container.name=app", "--label", "io.kubernetes.pod.uid=\(UUID().uuidString.lowercased())",
+                "run", "-d", "--name", name, "--network", "container:\(sandbox)", "--cpus", "0.2", "--memory", "64m"] + podLabels + [
+                "--label", "io.kubernetes.docker.type=container", "--label", "io.kubernetes.container.name=app",
                 "local/busybox:1", "sh", "-c", "head -c 2000000 /dev/zero > /layer; while :; do :; done"])
             try #require(create.status == 0, "\(create.output)")
             defer { _ = try? run("/usr/bin/docker", ["rm", "-f", name]) }
             // The pod's network as a CNI plugin lays it out: a veth pair, eth0 inside the pod's namespace
-            // (dockerd here runs without a bridge). It goes away with the container's namespace.
-            let pid = try run("/usr/bin/docker", ["inspect", "-f", "{{.State.Pid}}", name]).output.trimmingCharacters(in: .whitespacesAndNewlines)
+            // (dockerd here runs without a bridge). It goes away with the sandbox's namespace.
+            let pid = try run("/usr/bin/docker", ["inspect", "-f", "{{.State.Pid}}", sandbox]).output.trimmingCharacters(in: .whitespacesAndNewlines)
             let hostSide = "nmdash\(getpid() % 100_000)"
             for command in [["/sbin/ip", "link", "add", hostSide, "type", "veth", "peer", "name", "eth0", "netns", pid],
                             ["/sbin/ip", "link", "set", hostSide, "up"],

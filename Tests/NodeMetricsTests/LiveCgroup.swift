@@ -48,11 +48,13 @@ final class LiveCgroup {
         self.layout = layout
         let n = LiveCgroup.lock.withLock { LiveCgroup.counter += 1; return LiveCgroup.counter }
         name = "/\(LiveCgroup.parent)/\(getpid())-\(n)"
+        // Under the lock: another test's destroy() must not remove the parent in between (on v2 a
+        // parent made again by createDirectory would give its child no controllers).
         try LiveCgroup.lock.withLock {
             LiveCgroup.sweepStale(layout: layout)
             if layout.mode == .v2 { try LiveCgroup.prepareV2Parent(layout: layout) }
+            try create(only)
         }
-        try create(only)
     }
 
     /// Makes the cgroup in the hierarchies that do not have it yet.
@@ -160,7 +162,9 @@ final class LiveCgroup {
         for dir in directories.values {
             for _ in 0..<50 where rmdir(dir) != 0 && errno == EBUSY { usleep(20_000) }
         }
-        for root in layout.mountPoints.values { rmdir(root + "/" + LiveCgroup.parent) } // only when empty
+        LiveCgroup.lock.withLock {
+            for root in layout.mountPoints.values { rmdir(root + "/" + LiveCgroup.parent) } // only when empty
+        }
     }
 
     /// Removes leftovers of earlier runs that died before cleaning up (empty cgroups only).

@@ -230,7 +230,8 @@ struct V2SystemdHostTests {
                                            #"sleep 5; (x=$(head -c 200000000 /dev/zero | tr "\0" a)); sleep 600"#)
         defer { child.stop() }
         let killed = eventually(120) { (try? Self.kernel(name, "memory.events", "oom_kill")).flatMap { $0 >= 1 ? $0 : nil } }
-        #expect(killed == 1, "the kernel killed one process")
+        let state = (try? Self.sh("cat \(Self.root)\(name)/memory.events \(Self.root)\(name)/cgroup.procs; systemctl status \(unit).scope --no-pager 2>&1 | tail -5")) ?? "(gone)"
+        #expect(killed == 1, "the kernel killed one process: \(state)")
         let events = eventually(60) { () -> [[String: Any]]? in
             guard let r = try? agent.get("/api/v1.3/events\(name)?oom_kill_events=true"), r.status == 200,
                   let list = try? JSONSerialization.jsonObject(with: Data(r.body.utf8)) as? [[String: Any]] else { return nil }
