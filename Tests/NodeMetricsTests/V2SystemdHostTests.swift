@@ -225,8 +225,9 @@ struct V2SystemdHostTests {
         defer { V2SystemdHostTests.stopUnit(unit + ".scope") }
         let agent = try RunningAgent(Self.agentFlags)
         defer { agent.child.stop() }
-        // The subshell that holds the memory is the one killed; the scope lives on in its first shell.
-        let (child, name) = try Self.scope(unit, ["MemoryMax=32M", "MemorySwapMax=0"],
+        // The subshell that holds the memory is the one killed; the scope lives on in its first shell
+        // (OOMPolicy=continue: systemd's default stops a unit when the kernel OOM-kills one of its processes).
+        let (child, name) = try Self.scope(unit, ["MemoryMax=32M", "MemorySwapMax=0", "OOMPolicy=continue"],
                                            #"sleep 5; (x=$(head -c 200000000 /dev/zero | tr "\0" a)); sleep 600"#)
         defer { child.stop() }
         let killed = eventually(120) { (try? Self.kernel(name, "memory.events", "oom_kill")).flatMap { $0 >= 1 ? $0 : nil } }
