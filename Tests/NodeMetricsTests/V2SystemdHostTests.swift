@@ -121,7 +121,7 @@ struct V2SystemdHostTests {
         // Reads 8 MB from the disk past the page cache, holds 20 MB of anonymous memory, then spins.
         let (child, name) = try Self.scope(unit, ["MemoryMax=96M", "CPUQuota=30%", "TasksMax=40", "AllowedCPUs=0", "MemoryMin=8M"],
             #"dd if=/dev/vda of=/dev/null bs=64k count=128 iflag=direct 2>/dev/null; x=$(head -c 20000000 /dev/zero | tr "\0" a); while :; do :; done"#)
-        defer { child.stop() }
+        defer { V2SystemdHostTests.stopUnit(unit + ".scope"); child.stop() }
         #expect(name == "/system.slice/\(unit).scope")
         let agent = try RunningAgent(Self.agentFlags)
         defer { agent.child.stop() }
@@ -229,7 +229,7 @@ struct V2SystemdHostTests {
         // (OOMPolicy=continue: systemd's default stops a unit when the kernel OOM-kills one of its processes).
         let (child, name) = try Self.scope(unit, ["MemoryMax=32M", "MemorySwapMax=0", "OOMPolicy=continue"],
                                            #"sleep 5; (x=$(head -c 200000000 /dev/zero | tr "\0" a)); sleep 600"#)
-        defer { child.stop() }
+        defer { V2SystemdHostTests.stopUnit(unit + ".scope"); child.stop() }   // the unit first: it ends the sleep too
         let killed = eventually(120) { (try? Self.kernel(name, "memory.events", "oom_kill")).flatMap { $0 >= 1 ? $0 : nil } }
         let state = (try? Self.sh("cat \(Self.root)\(name)/memory.events \(Self.root)\(name)/cgroup.procs; systemctl status \(unit).scope --no-pager 2>&1 | tail -5")) ?? "(gone)"
         #expect(killed == 1, "the kernel killed one process: \(state)")
