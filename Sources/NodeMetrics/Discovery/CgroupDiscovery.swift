@@ -114,22 +114,23 @@ public final class CgroupDiscovery {
     /// Walks every root and diffs the result against what is known; watches what is new.
     public func rescan() -> [ContainerChange] {
         rescans += 1
-        var found: [Int: Set<String>] = [:]
-        for (i, root) in roots.enumerated() { found[i] = Self.walk(root) }
         var changes: [ContainerChange] = []
-        for (i, names) in found {
-            let watched = Set(watchedNames[i].keys)
-            for gone in watched.subtracting(names) { removeOne(root: i, name: gone, into: &changes) }
-            for new in names.subtracting(watched).sorted() { addOne(root: i, name: new, into: &changes) }
+        for i in roots.indices {
+            // Each directory is watched before it is listed: one made in between is reported by the
+            // watch (a walk first and watches after it would miss it until the next rescan).
+            let found = Self.walk(roots[i]) { addOne(root: i, name: $0, into: &changes) }
+            for gone in Set(watchedNames[i].keys).subtracting(found) { removeOne(root: i, name: gone, into: &changes) }
         }
         return changes
     }
 
-    /// Every directory under root as cgroup names ("/", "/a", "/a/b").
-    static func walk(_ root: String) -> Set<String> {
-        var out: Set<String> = ["/"]
-        var stack = ["/"]
+    /// Every directory under root from `start` as cgroup names ("/", "/a", "/a/b"); `visit` is called
+    /// with each one before it is listed.
+    static func walk(_ root: String, from start: String = "/", visit: (String) -> Void = { _ in }) -> Set<String> {
+        var out: Set<String> = [start]
+        var stack = [start]
         while let name = stack.popLast() {
+            visit(name)
             guard let dir = opendir(name == "/" ? root : root + name) else { continue }
             while let entry = readdir(dir) {
                 guard entry.pointee.d_type == UInt8(DT_DIR) else { continue }
@@ -147,11 +148,8 @@ public final class CgroupDiscovery {
     }
 
     private func addTree(root: Int, name: String, into changes: inout [ContainerChange]) {
-        // Watch first, then walk: a subdirectory made in between is found by the walk.
-        addOne(root: root, name: name, into: &changes)
-        for sub in Self.walk(roots[root] + name).subtracting(["/"]).sorted() {
-            addOne(root: root, name: name + sub, into: &changes)
-        }
+        // Watch first, then list, directory by directory: a subdirectory made in between is found.
+        _ = Self.walk(roots[root], from: name) { addOne(root: root, name: $0, into: &changes) }
     }
 
     private func removeTree(root: Int, name: String, into changes: inout [ContainerChange]) {
