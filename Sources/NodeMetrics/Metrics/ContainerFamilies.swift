@@ -245,7 +245,7 @@ extension ContainerFamily {
                 if let rows {
                     for row in c.sample.diskIO[keyPath: rows] {
                         let device = c.deviceName(row.major, row.minor)
-                        fromCgroup.append(device)
+                        if fsColumn != nil { fromCgroup.append(device) }   // only needed to skip the fs rows
                         s.add(scale(row[op] ?? 0), device)
                     }
                 }
