@@ -84,7 +84,15 @@ public struct APIRouter: Sendable {
             let components = path.dropFirst(page.count).split(separator: "/")
             if let refusal = Self.refuseName(components, shownAs: String(path.dropFirst(page.count))) { return refusal }
             if docker && components.isEmpty { return WebUI.dockerIndex(router: self) }
+            // /docker/<name, id or id prefix> as cAdvisor's links; else a cgroup path as before.
+            if docker, components.count == 1,
+               let resolved = try? runtimeContainers("docker", "/" + components[0], all: false), resolved.count == 1 {
+                return WebUI.page(router: self, name: resolved[0], docker: true)
+            }
             return WebUI.page(router: self, name: "/" + components.joined(separator: "/"), docker: docker)
+        }
+        if path.hasPrefix("/static/") {
+            return WebUI.asset(String(path.dropFirst("/static/".count)), request: request)
         }
         if path == "/stats/summary" { return summary(request) }
         if path == "/metrics/resource" { return resourceMetrics() }

@@ -1,6 +1,9 @@
-/// The web page (cAdvisor's `/containers/<name>` and `/docker/<name>`): one server-rendered HTML
-/// page per container with its limits, current usage, CPU and memory over the stored history (inline
-/// SVG, no scripts, refreshes every 5 s) and links to its subcontainers.
+/// The web page (cAdvisor's `/containers/<name>` and `/docker/<name-or-id>`): a small HTML shell per
+/// container, rendered here with what needs no sampling (name, aliases, image, links to its
+/// subcontainers, Docker containers and Kubernetes pods), and our own script (`WebAssets.swift`) that
+/// draws the machine, limits, live SVG charts and the process table from the JSON API, updating every
+/// housekeeping interval. The script and style sheet are embedded in the binary and served under
+/// `/static/` with an ETag and a long cache lifetime (their URLs carry the content hash).
 enum WebUI {
     static func escape(_ s: String) -> String {
         var out = ""
@@ -18,97 +21,153 @@ enum WebUI {
         return out
     }
 
-    static func bytes(_ v: UInt64) -> String {
-        let units = ["B", "KiB", "MiB", "GiB", "TiB"]
-        var x = Double(v)
-        var i = 0
-        while x >= 1024 && i < units.count - 1 { x /= 1024; i += 1 }
-        return i == 0 ? "\(v) B" : "\((x * 10).rounded() / 10) \(units[i])"
+    /// A container name as a URL path (each segment percent-encoded, slashes kept), HTML-escaped.
+    static func href(_ name: String) -> String {
+        var out = ""
+        for b in name.utf8 {
+            switch b {
+            case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+                 UInt8(ascii: "0")...UInt8(ascii: "9"), UInt8(ascii: "/"), UInt8(ascii: "-"), UInt8(ascii: "."),
+                 UInt8(ascii: "_"), UInt8(ascii: "~"), UInt8(ascii: ":"), UInt8(ascii: "@"):
+                out.append(Character(Unicode.Scalar(b)))
+            default:
+                let hex = Array("0123456789ABCDEF")
+                out += "%" + String(hex[Int(b >> 4)]) + String(hex[Int(b & 15)])
+            }
+        }
+        return escape(out)
     }
 
-    /// A polyline of `values` scaled into a 600×120 box.
-    static func sparkline(_ values: [Double], label: String) -> String {
-        guard values.count > 1, let top = values.max(), top > 0 else { return "<p>\(escape(label)): not enough samples yet</p>" }
-        let points = values.enumerated().map { i, v in
-            "\(Double(i) * 600 / Double(values.count - 1)),\(120 - v / top * 115)"
-        }.joined(separator: " ")
+    static let kubernetesNamespace = "io.kubernetes.pod.namespace"
+    static let kubernetesPod = "io.kubernetes.pod.name"
+    static let kubernetesContainer = "io.kubernetes.container.name"
+
+    /// `GET /static/<file>`: an embedded asset; 304 when `If-None-Match` names its ETag.
+    static func asset(_ file: String, request: HTTPRequest) -> HTTPResponse {
+        guard let a = WebAssets.named(file) else { return .text(404, "404 page not found\n") }
+        let headers = [("ETag", a.etag), ("Cache-Control", "private, max-age=31536000, immutable")]
+        if let tags = request.header("If-None-Match"),
+           tags.split(separator: ",").contains(where: { String($0.filter { $0 != " " }) == a.etag || $0.filter { $0 != " " } == "*" }) {
+            return HTTPResponse(status: 304, contentType: a.contentType, body: [], headers: headers)
+        }
+        return HTTPResponse(status: 200, contentType: a.contentType, body: a.bytes, headers: headers)
+    }
+
+    /// The page's head, header (breadcrumbs and filter box) and the opening of `<main>`.
+    static func head(prefix: String, title: String, name: String?, interval: Int64, crumbs: String) -> String {
+        let data = name.map { " data-name=\"\(escape($0))\" data-interval=\"\(interval)\"" } ?? ""
         return """
-        <figure><figcaption>\(escape(label))</figcaption>
-        <svg viewBox="0 0 600 120" width="600" height="120" role="img"><rect width="600" height="120" fill="#f6f8fa"/>
-        <polyline fill="none" stroke="#1f6feb" stroke-width="2" points="\(points)"/></svg></figure>
+        <!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+        <meta name="viewport" content="width=device-width,initial-scale=1"><meta name="color-scheme" content="light dark">
+        <title>\(escape(title)) · node-metrics</title>
+        <link rel="stylesheet" href="\(prefix)/static/ui.css?v=\(WebAssets.css.hash)">
+        <script src="\(prefix)/static/ui.js?v=\(WebAssets.script.hash)" defer></script></head>
+        <body data-prefix="\(escape(prefix))"\(data)>
+        <header><a class="brand" href="\(prefix)/containers/">node-metrics</a><nav aria-label="Path">\(crumbs)</nav>
+        <input type="search" id="filter" placeholder="Filter containers ( / )" aria-label="Filter containers" autocomplete="off">
+        <span id="status" role="status" aria-live="polite"></span></header><main>
         """
     }
 
+    /// Links to `/containers/`, then each ancestor of `name`.
+    static func breadcrumbs(prefix: String, name: String) -> String {
+        var out = "<a href=\"\(prefix)/containers/\">/</a>"
+        var path = ""
+        for part in name.split(separator: "/") {
+            path += "/" + part
+            out += " <a href=\"\(prefix)/containers\(href(path))\">\(escape(String(part)))</a> /"
+        }
+        if out.hasSuffix(" /") { out.removeLast(2) }
+        return out
+    }
+
+    /// A list section the filter box works on; `items` are (link, text, detail).
+    static func list(_ id: String, _ title: String, _ items: [(String, String, String)]) -> String {
+        var html = "<section class=\"nav\" id=\"\(id)\"><h2>\(escape(title)) <small>(\(items.count))</small></h2><ul class=\"links\">"
+        for (link, text, detail) in items {
+            html += "<li><a href=\"\(link)\">\(escape(text))</a>"
+            if !detail.isEmpty { html += " <small>\(escape(detail))</small>" }
+            html += "</li>"
+        }
+        if items.isEmpty { html += "<li class=\"none\">none</li>" }
+        return html + "</ul></section>"
+    }
+
+    static func dockerItems(router: APIRouter) -> [(String, String, String)] {
+        let prefix = router.urlBasePrefix
+        return router.manager.store.names.compactMap { name in
+            guard let m = router.manager.store.metadata(name), m.runtime == "docker" else { return nil }
+            let id = m.aliases.last ?? name
+            return ("\(prefix)/docker/\(href(id))", m.aliases.first ?? name, m.image)
+        }
+    }
+
+    /// Kubernetes containers as namespace/pod/container (from the runtimes' CRI or dockershim labels).
+    static func podItems(router: APIRouter) -> [(String, String, String)] {
+        let prefix = router.urlBasePrefix
+        var items: [(String, String, String)] = []
+        for name in router.manager.store.names {
+            guard let m = router.manager.store.metadata(name), let pod = m.labels[kubernetesPod] else { continue }
+            let container = m.labels[kubernetesContainer] ?? "(sandbox)"
+            if container == "POD" { continue }
+            let ns = m.labels[kubernetesNamespace] ?? ""
+            items.append(("\(prefix)/containers\(href(name))", "\(ns)/\(pod)/\(container)", m.image))
+        }
+        return items.sorted { $0.1 < $1.1 }
+    }
+
+    static func html(_ text: String) -> HTTPResponse {
+        HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(text.utf8),
+                     headers: [("Cache-Control", "no-cache")])
+    }
+
+    /// `/containers/<name>` and `/docker/<name-or-id>` (`name`: the resolved cgroup name).
     static func page(router: APIRouter, name: String, docker: Bool) -> HTTPResponse {
         let prefix = router.urlBasePrefix
-        let base = docker ? "/docker" : "/containers"
-        guard let snapshot = router.manager.store.snapshot(name) else {
+        guard let metadata = router.manager.store.metadata(name) else {
             return .text(404, "unknown container \"\(name)\"")
         }
-        let samples = snapshot.samples
-        let machine = router.manager.machineInfo
-        var cpuRates: [Double] = []
-        for (a, b) in zip(samples, samples.dropFirst()) where b.timestampNanos > a.timestampNanos {
-            let used = Double(b.cpu.usage.total &- a.cpu.usage.total)
-            cpuRates.append(used / Double(b.timestampNanos - a.timestampNanos))
+        let title = docker ? (metadata.aliases.first ?? name) : name
+        var html = head(prefix: prefix, title: title, name: name,
+                        interval: router.manager.configuration.housekeeping.interval / 1_000_000,
+                        crumbs: breadcrumbs(prefix: prefix, name: name))
+        html += "<h1>\(escape(title))</h1><p class=\"meta\">"
+        if docker { html += "<span>cgroup \(escape(name))</span> " }
+        if !metadata.aliases.isEmpty { html += "<span>aliases \(metadata.aliases.map(escape).joined(separator: ", "))</span> " }
+        if !metadata.image.isEmpty { html += "<span>image \(escape(metadata.image))</span> " }
+        if let pod = metadata.labels[kubernetesPod] {
+            html += "<span>pod \(escape(metadata.labels[kubernetesNamespace] ?? ""))/\(escape(pod))</span> "
         }
-        let latest = samples.last
-        let spec = snapshot.spec
-        var html = """
-        <!DOCTYPE html><html><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
-        <title>node-metrics — \(escape(name))</title>
-        <style>body{font-family:sans-serif;margin:2em;max-width:60em}td,th{padding:.2em .8em;text-align:left}</style>
-        </head><body><h1>\(escape(name))</h1>
-        <p><a href="\(prefix)/containers/">root</a> · <a href="\(prefix)/docker/">Docker containers</a> ·
-        <a href="\(prefix)/api/v2.0/spec\(escape(name))">spec JSON</a> · <a href="\(prefix)\(router.prometheusEndpoint)">metrics</a></p>
+        html += """
+        <a href="\(prefix)/api/v1.3/containers\(href(name))">JSON</a> <a href="\(prefix)\(router.prometheusEndpoint)">metrics</a></p>
+        <noscript><p>The figures and charts are drawn by a script: enable JavaScript, or read the JSON API.</p></noscript>
+        <div class="grid"><section id="machine" class="card"><h2>Machine</h2><dl></dl></section>
+        <section id="limits" class="card"><h2>Limits and isolation</h2><dl></dl></section>
+        <section id="now" class="card"><h2>Now</h2><dl></dl></section></div>
+        <section id="charts" class="charts" aria-label="Charts"></section>
+        <section id="processes"><h2>Processes <small id="ps-count"></small></h2><div class="scroll"><table id="ps">
+        <thead><tr><th>User</th><th>PID</th><th>PPID</th><th>CPU %</th><th>Mem %</th><th>RSS</th><th>Virtual</th><th>Status</th><th>Running</th><th>Command</th></tr></thead>
+        <tbody></tbody></table></div></section>
         """
-        if !snapshot.metadata.aliases.isEmpty {
-            html += "<p>Aliases: \(snapshot.metadata.aliases.map(escape).joined(separator: ", "))</p>"
+        let children = router.children(name).map { c in
+            ("\(prefix)/containers\(href(c))", c, router.manager.store.metadata(c)?.aliases.first ?? "")
         }
-        if !snapshot.metadata.image.isEmpty { html += "<p>Image: \(escape(snapshot.metadata.image))</p>" }
-        html += "<h2>Machine</h2><table><tr><th>Cores</th><td>\(machine.numCores)</td></tr>"
-        html += "<tr><th>Memory</th><td>\(bytes(machine.memoryCapacity))</td></tr></table>"
-        html += "<h2>Limits</h2><table>"
-        html += "<tr><th>CPU shares</th><td>\(spec.cpuShares)</td></tr>"
-        html += "<tr><th>CPU quota</th><td>\(spec.cpuQuota == 0 ? "none" : "\(spec.cpuQuota) µs per \(spec.cpuPeriod) µs")</td></tr>"
-        html += "<tr><th>Memory limit</th><td>\(spec.memoryLimit == 0 || spec.memoryLimit > 1 << 62 ? "none" : bytes(spec.memoryLimit))</td></tr></table>"
-        if let latest {
-            html += "<h2>Usage</h2><table>"
-            html += "<tr><th>CPU</th><td>\(((cpuRates.last ?? 0) * 1000).rounded() / 1000) cores</td></tr>"
-            html += "<tr><th>Memory usage</th><td>\(bytes(latest.memory.usage))</td></tr>"
-            html += "<tr><th>Working set</th><td>\(bytes(latest.memory.workingSet))</td></tr>"
-            for i in latest.network {
-                html += "<tr><th>\(escape(i.name))</th><td>rx \(bytes(i.rxBytes)), tx \(bytes(i.txBytes))</td></tr>"
-            }
-            html += "</table>"
+        html += list("subcontainers", "Subcontainers", children)
+        if name == "/" {
+            html += list("docker", "Docker containers", dockerItems(router: router))
+            html += list("pods", "Kubernetes pods", podItems(router: router))
         }
-        html += sparkline(cpuRates, label: "CPU (cores)")
-        html += sparkline(samples.map { Double($0.memory.usage) }, label: "Memory usage (bytes)")
-        let children = router.children(name)
-        if !children.isEmpty {
-            html += "<h2>Subcontainers</h2><ul>"
-            for c in children { html += "<li><a href=\"\(prefix)\(base)\(escape(c))\">\(escape(c))</a></li>" }
-            html += "</ul>"
-        }
-        html += "</body></html>\n"
-        return HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(html.utf8))
+        html += "</main></body></html>\n"
+        return Self.html(html)
     }
 
     /// `/docker/`: the containers a Docker integration has named.
     static func dockerIndex(router: APIRouter) -> HTTPResponse {
         let prefix = router.urlBasePrefix
-        var html = """
-        <!DOCTYPE html><html><head><meta charset="utf-8"><title>node-metrics — Docker containers</title></head>
-        <body><h1>Docker containers</h1><p><a href="\(prefix)/containers/">root</a></p><ul>
-        """
-        var any = false
-        for name in router.manager.store.names {
-            guard let m = router.manager.store.metadata(name), m.runtime == "docker" else { continue }
-            any = true
-            html += "<li><a href=\"\(prefix)/docker\(escape(name))\">\(escape(m.aliases.first ?? name))</a> \(escape(m.image))</li>"
-        }
-        if !any { html += "<li>none found</li>" }
-        html += "</ul></body></html>\n"
-        return HTTPResponse(status: 200, contentType: "text/html; charset=utf-8", body: Array(html.utf8))
+        var html = head(prefix: prefix, title: "Docker containers", name: nil, interval: 0,
+                        crumbs: "<a href=\"\(prefix)/containers/\">/</a> docker")
+        html += "<h1>Docker containers</h1>" + list("docker", "Docker containers", dockerItems(router: router))
+        html += "</main></body></html>\n"
+        return Self.html(html)
     }
 }
