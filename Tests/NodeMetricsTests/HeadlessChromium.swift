@@ -11,7 +11,7 @@ final class LoopbackWebSocket {
         fd = try LoopbackHTTP.connect(port: port, timeout: timeout)
         let key = Data((0..<16).map { _ in UInt8.random(in: 0...255) }).base64EncodedString()
         try send(Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1:\(port)\r\nUpgrade: websocket\r\nConnection: Upgrade\r\nSec-WebSocket-Key: \(key)\r\nSec-WebSocket-Version: 13\r\n\r\n".utf8))
-        while !buffer.ends(with: Array("\r\n\r\n".utf8)) { buffer += try read(1) }
+        while !(buffer.count >= 4 && Array(buffer.suffix(4)) == [13, 10, 13, 10]) { buffer += try read(1) }
         let head = String(decoding: buffer, as: UTF8.self)
         buffer = []
         guard head.hasPrefix("HTTP/1.1 101") else { close(fd); throw TestFailure("WebSocket upgrade refused: \(head)") }
@@ -61,8 +61,8 @@ final class LoopbackWebSocket {
             var length = UInt64(h[1] & 0x7F)
             if length == 126 { let b = try read(2); length = UInt64(b[0]) << 8 | UInt64(b[1]) }
             else if length == 127 { length = try read(8).reduce(0) { $0 << 8 | UInt64($1) } }
-            let mask = h[1] & 0x80 != 0 ? try read(4) : []
-            var payload = length > 0 ? try read(Int(length)) : []
+            let mask: [UInt8] = try (h[1] & 0x80 != 0 ? read(4) : [])
+            var payload: [UInt8] = try (length > 0 ? read(Int(length)) : [])
             if !mask.isEmpty { payload = payload.enumerated().map { $0.element ^ mask[$0.offset % 4] } }
             switch opcode {
             case 0x8: throw TestFailure("WebSocket closed by the browser")
@@ -95,7 +95,7 @@ final class HeadlessChromium {
                     "--window-size=\(width),\(height)", "about:blank"]
         if getuid() == 0 { args.insert("--no-sandbox", at: 0) }
         // Its chatter goes to a file (a pipe nobody reads could fill and stall it).
-        child = try ChildProcess("/bin/sh", ["-c", "exec \"$0\" \"$@\" >\"$LOG\" 2>&1", "/usr/lib/chromium/chromium"] + args,
+        let child = try ChildProcess("/bin/sh", ["-c", "exec \"$0\" \"$@\" >\"$LOG\" 2>&1", "/usr/lib/chromium/chromium"] + args,
                                  environment: ["LOG": profile.file("chromium.log"), "HOME": profile.path, "PATH": "/usr/bin:/bin"])
         guard let port = eventually(30, { () -> Int? in
             guard let text = try? String(contentsOfFile: profile.file("DevToolsActivePort"), encoding: .utf8) else { return nil }
@@ -108,6 +108,7 @@ final class HeadlessChromium {
             child.stop()
             throw TestFailure("no page target: \(list.body)")
         }
+        self.child = child
         socket = try LoopbackWebSocket(port: port, path: path)
         for method in ["Runtime.enable", "Log.enable", "Page.enable"] { _ = try call(method) }
     }
@@ -127,8 +128,8 @@ final class HeadlessChromium {
         var parents: [Int32: Int32] = [:]
         for pid in all {
             guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
-                  let close = stat.lastIndex(of: ")") else { continue }
-            let fields = stat[stat.index(after: close)...].split(separator: " ")
+                  let paren = stat.lastIndex(of: ")") else { continue }
+            let fields = stat[stat.index(after: paren)...].split(separator: " ")
             if fields.count > 1, let ppid = Int32(fields[1]) { parents[pid] = ppid }
         }
         while !frontier.isEmpty {
@@ -145,7 +146,7 @@ final class HeadlessChromium {
     func call(_ method: String, _ params: [String: Any] = [:]) throws -> [String: Any] {
         nextID += 1
         let id = nextID
-        let data = try JSONSerialization.data(withJSONObject: ["id": id, "method": method, "params": params])
+        let data = try JSONSerialization.data(withJSONObject: ["id": id, "method": method, "params": params] as [String: Any])
         try socket.sendText(String(decoding: data, as: UTF8.self))
         while true {
             let text = try socket.receiveText()
@@ -160,7 +161,7 @@ final class HeadlessChromium {
 
     private func note(_ event: [String: Any]) {
         let params = event["params"] as? [String: Any] ?? [:]
-        switch event["method"] as? String {
+        switch (event["method"] as? String) ?? "" {
         case "Runtime.consoleAPICalled" where ["error", "assert"].contains(params["type"] as? String):
             errors.append("console: \(params["args"] ?? "")")
         case "Runtime.exceptionThrown":
@@ -174,8 +175,10 @@ final class HeadlessChromium {
 
     /// Navigates and waits for the load event.
     func navigate(_ url: String) throws {
+        _ = try evaluate("window.__leaving = true")
         _ = try call("Page.navigate", ["url": url])
-        _ = try eventually(20) { try evaluate("document.readyState") as? String == "complete" ? true : nil }
+        let loaded = try eventually(20) { try evaluate("!window.__leaving && document.readyState === 'complete'") as? Bool == true ? true : nil }
+        if loaded == nil { throw TestFailure("\(url) did not load") }
     }
 
     /// Evaluates an expression in the page; its value (JSON-like) or nil.
@@ -187,7 +190,9 @@ final class HeadlessChromium {
 
     /// A full-page PNG of what the page shows now.
     func screenshot(to path: String) throws {
-        let r = try call("Page.captureScreenshot", ["format": "png", "captureBeyondViewport": true])
+        let size = (try call("Page.getLayoutMetrics")["cssContentSize"] as? [String: Any]) ?? [:]
+        let clip: [String: Any] = ["x": 0, "y": 0, "width": size["width"] ?? 1280, "height": size["height"] ?? 900, "scale": 1]
+        let r = try call("Page.captureScreenshot", ["format": "png", "captureBeyondViewport": true, "clip": clip])
         guard let b64 = r["data"] as? String, let png = Data(base64Encoded: b64) else { throw TestFailure("no screenshot data") }
         try FileManager.default.createDirectory(atPath: (path as NSString).deletingLastPathComponent, withIntermediateDirectories: true)
         try png.write(to: URL(fileURLWithPath: path))

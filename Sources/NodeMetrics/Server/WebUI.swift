@@ -47,7 +47,7 @@ enum WebUI {
         guard let a = WebAssets.named(file) else { return .text(404, "404 page not found\n") }
         let headers = [("ETag", a.etag), ("Cache-Control", "private, max-age=31536000, immutable")]
         if let tags = request.header("If-None-Match"),
-           tags.split(separator: ",").contains(where: { String($0.filter { $0 != " " }) == a.etag || $0.filter { $0 != " " } == "*" }) {
+           tags.split(separator: ",").contains(where: { tag in let t = tag.filter { $0 != " " }; return t == a.etag || t == "*" }) {
             return HTTPResponse(status: 304, contentType: a.contentType, body: [], headers: headers)
         }
         return HTTPResponse(status: 200, contentType: a.contentType, body: a.bytes, headers: headers)
@@ -95,7 +95,7 @@ enum WebUI {
 
     static func dockerItems(router: APIRouter) -> [(String, String, String)] {
         let prefix = router.urlBasePrefix
-        return router.manager.store.names.compactMap { name in
+        return router.manager.store.names.compactMap { name -> (String, String, String)? in
             guard let m = router.manager.store.metadata(name), m.runtime == "docker" else { return nil }
             let id = m.aliases.last ?? name
             return ("\(prefix)/docker/\(href(id))", m.aliases.first ?? name, m.image)
