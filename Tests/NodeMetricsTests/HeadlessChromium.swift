@@ -89,7 +89,8 @@ final class HeadlessChromium {
     static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/lib/chromium/chromium") }
 
     init(width: Int = 1280, height: Int = 900) throws {
-        profile = try TemporaryDirectory()
+        let profile = try TemporaryDirectory()
+        self.profile = profile
         var args = ["--headless", "--disable-gpu", "--remote-debugging-port=0", "--user-data-dir=\(profile.path)",
                     "--no-first-run", "--no-default-browser-check", "--disable-extensions", "--disable-background-networking",
                     "--window-size=\(width),\(height)", "about:blank"]

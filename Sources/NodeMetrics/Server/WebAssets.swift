@@ -99,7 +99,9 @@ function ms(ts) {
 
 function api(path, body) {
   const init = body === undefined ? { cache: "no-store" } : { method: "POST", body: JSON.stringify(body), cache: "no-store" };
-  return fetch(P + path, init).then(r => { if (!r.ok) throw new Error(path + ": HTTP " + r.status); return r.json(); });
+  // Absolute, from the origin: a page opened as http://user:pass@host/ has a base URL with
+  // credentials, against which a relative fetch is refused; the browser still sends its credentials.
+  return fetch(location.origin + P + path, init).then(r => { if (!r.ok) throw new Error(path + ": HTTP " + r.status); return r.json(); });
 }
 
 // A definition list of [label, text, key, raw] rows; `key`/`raw` let tests read the exact figure.
@@ -274,7 +276,7 @@ async function tick() {
     if (!document.hidden || !updates) {
       const path = enc(NAME);
       if (!machine) { machine = await api("/api/v1.3/machine"); renderMachine(); }
-      const [info, ps] = await Promise.all([api("/api/v1.3/containers" + path, { num_stats: stats.length ? 3 : KEEP }), api("/api/v2.0/ps" + path)]);
+      const [info, ps] = await Promise.all([api("/api/v1.3/containers" + path, { num_stats: stats.length ? 3 : KEEP }), api("/api/v2.0/ps" + path).catch(e => ({ error: e.message }))]);
       spec = info.spec || {};
       renderLimits(spec);
       const seen = new Set(stats.map(s => s.timestamp));
@@ -282,7 +284,7 @@ async function tick() {
       stats.sort((a, b) => a.t - b.t);
       if (stats.length > KEEP) stats = stats.slice(stats.length - KEEP);
       if (stats.length) render();
-      renderPS(ps);
+      if (Array.isArray(ps)) renderPS(ps); else $("#ps-count").textContent = "(" + ps.error + ")";
       updates++;
       B.dataset.updates = String(updates);
       if (updates === 1) performance.mark("nm-rendered");

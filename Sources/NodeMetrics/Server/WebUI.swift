@@ -59,7 +59,7 @@ enum WebUI {
         return """
         <!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
         <meta name="viewport" content="width=device-width,initial-scale=1"><meta name="color-scheme" content="light dark">
-        <title>\(escape(title)) · node-metrics</title>
+        <title>\(escape(title)) · node-metrics</title><link rel="icon" href="data:,">
         <link rel="stylesheet" href="\(prefix)/static/ui.css?v=\(WebAssets.css.hash)">
         <script src="\(prefix)/static/ui.js?v=\(WebAssets.script.hash)" defer></script></head>
         <body data-prefix="\(escape(prefix))"\(data)>
