@@ -58,7 +58,7 @@ svg polyline{fill:none;stroke-width:1.8;vector-effect:non-scaling-stroke}svg .li
 .s0{stroke:var(--c0)}.s1{stroke:var(--c1)}.s2{stroke:var(--c2)}.s3{stroke:var(--c3)}.s4{stroke:var(--c4)}.s5{stroke:var(--c5)}.s6{stroke:var(--c6)}.s7{stroke:var(--c7)}
 .legend{list-style:none;padding:0;margin:.3em 0 0;display:flex;flex-wrap:wrap;gap:.2em 1em;font-size:.85em}
 .legend i{display:inline-block;width:.9em;height:3px;vertical-align:middle;margin-right:.3em;border-top:3px solid}
-.empty{color:var(--mut);font-style:italic}
+.empty{color:var(--mut);font-style:italic}figure.empty svg{display:none}
 .scroll{overflow-x:auto}table{border-collapse:collapse;width:100%;font-size:.9em;font-variant-numeric:tabular-nums}
 th,td{text-align:left;padding:.25em .6em;border-bottom:1px solid var(--line);white-space:nowrap}td.cmd{white-space:normal;overflow-wrap:anywhere;min-width:12em}
 th{cursor:pointer}th[aria-sort]{color:var(--acc)}
@@ -120,22 +120,25 @@ function step(max, base) {
   return (f <= 1 ? 1 : f <= 2 ? 2 : f <= 5 ? 5 : 10) * p * unit;
 }
 
-const W = 600, H = 190, L = 70, R = 10, T = 10, Bm = 22;
+const H = 190, L = 70, R = 10, T = 10, Bm = 22;
 // One chart: series [{name, pts:[[t, v]], last}] on a time axis; opts {fmt, base, limit, limitName, empty}.
 function chart(id, title, series, o) {
   let fig = $("#fig-" + id);
   if (!fig) {
     fig = document.createElement("figure");
     fig.id = "fig-" + id;
-    fig.innerHTML = "<figcaption>" + esc(title) + "</figcaption><svg class='chart' id='" + id + "' viewBox='0 0 " + W + " " + H +
-      "' role='img' aria-label='" + esc(title) + "'></svg><ul class='legend'></ul>";
+    fig.innerHTML = "<figcaption>" + esc(title) + "</figcaption><svg class='chart' id='" + id + "' role='img' aria-label='" + esc(title) +
+      "'></svg><ul class='legend'></ul>";
     $("#charts").appendChild(fig);
   }
   const svg = $("svg", fig), legend = $(".legend", fig);
+  // As wide as it is drawn (text stays 11 px at phone width), at least 300 units.
+  const W = Math.max(300, Math.round(fig.clientWidth - 20) || 600);
+  svg.setAttribute("viewBox", "0 0 " + W + " " + H);
   series = series.filter(s => s.pts.length > 0);
   if (!series.length) {
-    svg.classList.add("empty-chart"); svg.innerHTML = "<text x='" + W / 2 + "' y='" + H / 2 + "' text-anchor='middle'>" + esc(o.empty || "no data") + "</text>";
-    legend.innerHTML = ""; fig.classList.add("empty"); return;
+    svg.classList.add("empty-chart"); svg.innerHTML = "";
+    legend.innerHTML = "<li>" + esc(o.empty || "no data") + "</li>"; fig.classList.add("empty"); return;
   }
   svg.classList.remove("empty-chart"); fig.classList.remove("empty");
   let t0 = Infinity, t1 = -Infinity, top = 0;
@@ -214,7 +217,6 @@ function render() {
   nowRows.push(["Working set", bytes(last.memory.working_set), "memory.working_set", last.memory.working_set]);
   if (lim > 0 && !(machine && lim >= machine.memory_capacity))
     nowRows.push(["Of the limit", pct(100 * last.memory.working_set / lim)]);
-  if (last.processes) nowRows.push(["Processes", num(last.processes.process_count || 0), "processes.count", last.processes.process_count || 0]);
   for (const i of (last.network && last.network.interfaces) || [])
     nowRows.push(["Net " + i.name, "rx " + bytes(i.rx_bytes) + ", tx " + bytes(i.tx_bytes), "net." + i.name + ".rx_bytes", i.rx_bytes]);
   for (const f of last.filesystem || [])
