@@ -176,6 +176,11 @@ enum WebUIPage {
         _ = try eventually(5) { () -> Bool? in (try browser.evaluate("matchMedia('(prefers-color-scheme: dark)').matches") as? Bool) == true ? true : nil }
         let overflow = try browser.evaluate("document.documentElement.scrollWidth <= innerWidth + 1") as? Bool
         #expect(overflow == true, "no horizontal scrolling at phone width")
+        // Redrawn at the new width (text stays legible): the charts' viewBox follows the screen.
+        _ = try eventually(5) { () -> Bool? in
+            (try browser.evaluate("document.getElementById('cpu-total').viewBox.baseVal.width <= 400") as? Bool) == true ? true : nil
+        }
+        #expect(try browser.evaluate("document.getElementById('cpu-total').viewBox.baseVal.width <= 400") as? Bool == true)
         let background = try browser.evaluate("getComputedStyle(document.body).backgroundColor") as? String
         #expect(background == "rgb(13, 17, 23)", "dark background: \(background ?? "")")
         try browser.screenshot(to: "\(WebUIPage.artifacts)/cgroup-phone-dark.png")

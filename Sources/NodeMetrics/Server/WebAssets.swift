@@ -332,6 +332,7 @@ document.addEventListener("keydown", e => {
   }
 });
 $("#filter").addEventListener("input", filter);
+addEventListener("resize", () => { if (stats.length && spec) render(); });
 filter();
 
 if (NAME) {
