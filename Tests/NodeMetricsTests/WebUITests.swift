@@ -265,3 +265,78 @@ extension RuntimeDaemons {
         }
     }
 }
+
+/// The page's server side through the router on a manager that is not started (its store filled by
+/// hand): links to Docker containers and Kubernetes pods, /docker/ resolution, escaping, the assets'
+/// caching, and the root page for thousands of containers.
+@Suite struct WebUIRouterTests {
+    let manager: ContainerManager
+    let router: APIRouter
+    static let id = "3f4e5d6c7b8a99887766554433221100ffeeddccbbaa00112233445566778899"
+
+    init() throws {
+        manager = try ContainerManager(configuration: ManagerConfiguration())
+        router = APIRouter(manager: manager, urlBasePrefix: "/nm")
+        let store = manager.store
+        for name in ["/", "/docker", "/docker/\(Self.id)", "/kubepods", "/kubepods/pod1", "/kubepods/pod1/app", "/kubepods/pod1/pause"] {
+            store.add(name, spec: CgroupSpec(), creationTimeNanos: 0)
+        }
+        var docker = ContainerMetadata()
+        docker.runtime = "docker"
+        docker.namespace = "docker"
+        docker.aliases = ["web<script>", Self.id]
+        docker.image = "local/busybox:1"
+        store.updateMetadata("/docker/\(Self.id)", docker)
+        var app = ContainerMetadata()
+        app.runtime = "containerd"
+        app.labels = [WebUI.kubernetesNamespace: "shop", WebUI.kubernetesPod: "cart-7d9", WebUI.kubernetesContainer: "app"]
+        store.updateMetadata("/kubepods/pod1/app", app)
+        var pause = app
+        pause.labels[WebUI.kubernetesContainer] = "POD"
+        store.updateMetadata("/kubepods/pod1/pause", pause)
+    }
+
+    func get(_ uri: String, headers: [(String, String)] = []) -> HTTPResponse { router.handle(HTTPRequest(uri: "/nm" + uri, headers: headers)) }
+
+    @Test func linksResolutionAndEscaping() {
+        let root = get("/containers/").bodyText
+        #expect(root.contains("href=\"/nm/docker/\(Self.id)\">web&lt;script&gt;</a>"), "Docker containers linked by id, names escaped")
+        #expect(!root.contains("web<script>"))
+        #expect(root.contains(">shop/cart-7d9/app</a>") && !root.contains("cart-7d9/POD"), "pods as namespace/pod/container, no sandbox")
+        #expect(root.contains("data-prefix=\"/nm\"") && root.contains("/nm/static/ui.css?v=\(WebAssets.css.hash)"))
+        for key in ["web<script>", Self.id, String(Self.id.prefix(12)), String(Self.id.prefix(4))] {
+            let page = get("/docker/" + key.replacingOccurrences(of: "<", with: "%3C").replacingOccurrences(of: ">", with: "%3E"))
+            #expect(page.status == 200 && page.bodyText.contains("data-name=\"/docker/\(Self.id)\""), "/docker/\(key)")
+        }
+        #expect(get("/docker/docker/\(Self.id)").status == 200, "a cgroup path still works")
+        #expect(get("/docker/abc").status == 404 && get("/docker/nothing-here").status == 404)
+        #expect(get("/docker/").bodyText.contains("href=\"/nm/docker/\(Self.id)\""))
+        #expect(get("/containers/kubepods/pod1").bodyText.contains("href=\"/nm/containers/kubepods/pod1/app\""))
+    }
+
+    @Test func assetsAreCachedByHash() {
+        let js = get("/static/ui.js")
+        #expect(js.status == 200 && js.body == WebAssets.script.bytes && js.contentType.hasPrefix("text/javascript"))
+        #expect(js.headers.contains { $0 == ("ETag", WebAssets.script.etag) })
+        #expect(get("/static/ui.js", headers: [("If-None-Match", "\"x\", \(WebAssets.script.etag)")]).status == 304)
+        #expect(get("/static/ui.css", headers: [("If-None-Match", WebAssets.script.etag)]).status == 200)
+        #expect(get("/static/../ui.js").status == 404 && get("/static/").status == 404)
+        #expect(WebAssets.script.hash.count == 16 && WebAssets.script.hash != WebAssets.css.hash)
+    }
+
+    @Test func thousandsOfContainers() {
+        for i in 0..<3000 {
+            let name = "/docker/\(String(format: "%064x", i))"
+            manager.store.add(name, spec: CgroupSpec(), creationTimeNanos: 0)
+            var m = ContainerMetadata()
+            m.runtime = "docker"
+            m.aliases = ["c\(i)", String(name.dropFirst(8))]
+            manager.store.updateMetadata(name, m)
+        }
+        let start = DispatchTime.now().uptimeNanoseconds
+        let root = get("/containers/")
+        let ms = Double(DispatchTime.now().uptimeNanoseconds - start) / 1e6
+        #expect(root.status == 200 && root.bodyText.contains(">c2999</a>"))
+        print("web page: root with 3000 Docker containers: \(root.body.count) B in \(ms) ms")
+    }
+}
