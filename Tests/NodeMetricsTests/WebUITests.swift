@@ -168,6 +168,10 @@ enum WebUIPage {
         let page = try WebUIPage.check(agent, browser, "/containers\(cg.name)", label: "cgroup",
                                        busyPID: pids.contains(busy.processIdentifier) ? busy.processIdentifier : pids.first)
         #expect(page["name"] as? String == cg.name)
+        // The process table sorts by a column on click (and on Enter: the headers are focusable).
+        _ = try browser.evaluate("document.querySelectorAll('#ps th')[1].click()")
+        let order = try browser.evaluate("[...document.querySelectorAll('#ps tbody tr')].map(r => +r.dataset.pid)") as? [Int] ?? []
+        #expect(!order.isEmpty && order == order.sorted(by: >), "sorted by PID, descending: \(order)")
         let figures = page["figures"] as? [String: [String: String]] ?? [:]
         #expect(figures["limits.memory"]?["text"] == "256.0 MiB")
         #expect(figures["limits.quota"]?["text"]?.hasPrefix("0.500 cores") == true)
@@ -262,6 +266,9 @@ extension RuntimeDaemons {
             try browser.navigate("http://127.0.0.1:\(agent.port)/containers/")
             let link = try browser.evaluate("(document.querySelector('#docker a[href=\"/docker/\(id)\"]') || {}).textContent") as? String
             #expect(link == name)
+            try browser.navigate("http://127.0.0.1:\(agent.port)/docker/")
+            #expect(try browser.evaluate("document.querySelector('#docker a[href=\"/docker/\(id)\"]').textContent") as? String == name)
+            #expect(browser.errors.isEmpty, "\(browser.errors)")
         }
     }
 }
