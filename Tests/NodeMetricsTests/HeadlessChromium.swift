@@ -89,6 +89,9 @@ final class HeadlessChromium {
     static var available: Bool { FileManager.default.isExecutableFile(atPath: "/usr/lib/chromium/chromium") }
 
     init(width: Int = 1280, height: Int = 900) throws {
+        guard Self.available else {
+            throw TestFailure("no /usr/lib/chromium/chromium: bash scripts/install-deps.sh --test installs Debian's chromium")
+        }
         let profile = try TemporaryDirectory()
         self.profile = profile
         var args = ["--headless", "--disable-gpu", "--remote-debugging-port=0", "--user-data-dir=\(profile.path)",

@@ -148,7 +148,7 @@ enum WebUIPage {
 }
 
 @Suite(.serialized) struct WebUITests {
-    @Test(.enabled(if: HeadlessChromium.available))
+    @Test
     func rootAndABusyCgroupInChromium() throws {
         let layout = try CgroupLayout.detect()
         let cg = try LiveCgroup(layout: layout)
@@ -203,7 +203,7 @@ enum WebUIPage {
 
     /// The assets are cached (ETag, 304), the page works under -url_base_prefix and behind htpasswd:
     /// the browser's fetches go to the same origin with its credentials.
-    @Test(.enabled(if: HeadlessChromium.available))
+    @Test
     func assetsCacheAndThePageWorksUnderAPrefixAndBasicAuth() throws {
         let dir = try TemporaryDirectory()
         let r = try run("/usr/bin/htpasswd", ["-bcB", dir.file("htpasswd"), "alice", "s3cret"])
@@ -237,7 +237,7 @@ enum WebUIPage {
 extension RuntimeDaemons {
     /// A real Docker container's page by name, by id and by id prefix (cAdvisor's /docker/ links).
     @Suite(.serialized) struct WebUIDockerTests {
-        @Test(.enabled(if: HeadlessChromium.available))
+        @Test
         func dockerContainerPageByNameAndID() throws {
             let docker = DockerTests()
             let started = try docker.script("docker-start.sh")
