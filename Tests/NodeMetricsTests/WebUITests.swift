@@ -1,3 +1,4 @@
+import CCgroupFast
 import Foundation
 import Testing
 @testable import NodeMetrics
@@ -231,6 +232,39 @@ enum WebUIPage {
         try WebUIPage.check(agent, browser, "/containers/", label: "root-prefix-auth",
                             url: "http://alice:s3cret@127.0.0.1:\(agent.port)/nm/containers/", prefix: "/nm", headers: auth)
         #expect(try agent.get("/nm/api/v1.3/machine").status == 401, "the API needs the credentials too: the page's fetches sent them")
+    }
+}
+
+extension WebUITests {
+    /// htdigest (the browser answers the digest challenge with the URL's credentials, its fetches too)
+    /// and bearer tokens (sent by whatever fronts the browser: here the DevTools extra headers).
+    @Test func thePageWorksWithDigestAuthAndWithTokens() throws {
+        let dir = try TemporaryDirectory()
+        var md5 = [UInt8](repeating: 0, count: 16)
+        let secret = "dave:private:dig-pass"
+        cgf_md5(secret, secret.utf8.count, &md5)
+        try "dave:private:\(md5.map { String(format: "%02x", $0) }.joined())\n".write(toFile: dir.file("htdigest"), atomically: true, encoding: .utf8)
+        try "tok-\(getpid())-abc,viewer\n".write(toFile: dir.file("tokens"), atomically: true, encoding: .utf8)
+        let agent = try RunningAgent(["-http_digest_file=\(dir.file("htdigest"))", "-http_digest_realm=private", "-http_auth_all_endpoints",
+                                      "-http_token_file=\(dir.file("tokens"))"])
+        defer { agent.child.stop() }
+        #expect(try agent.get("/api/v1.3/machine").status == 401)
+        let browser = try HeadlessChromium()
+        defer { browser.stop() }
+        try browser.navigate("http://dave:dig-pass@127.0.0.1:\(agent.port)/containers/")
+        let updated = try eventually(30 * TestTiming.slowdown) { () -> Bool? in
+            (try browser.evaluate("+document.body.dataset.updates >= 3 && document.querySelectorAll('svg.chart polyline').length > 0") as? Bool) == true ? true : nil
+        }
+        #expect(updated == true, "digest: the page updated from the API (\(String(describing: try? browser.evaluate("document.getElementById('status').textContent"))))")
+        #expect(browser.errors.isEmpty, "digest console: \(browser.errors)")
+        try browser.screenshot(to: "\(WebUIPage.artifacts)/root-digest.png")
+
+        let bearer = "Authorization: Bearer tok-\(getpid())-abc\r\n"
+        let tokenBrowser = try HeadlessChromium()
+        defer { tokenBrowser.stop() }
+        try tokenBrowser.call("Network.enable")
+        try tokenBrowser.call("Network.setExtraHTTPHeaders", ["headers": ["Authorization": "Bearer tok-\(getpid())-abc"]])
+        try WebUIPage.check(agent, tokenBrowser, "/containers/", label: "root-token", headers: bearer)
     }
 }
 
