@@ -148,6 +148,8 @@ enum WebUIPage {
     }
 }
 
+/// Agents hold inotify watches and the test makes a live cgroup: with the other such suites.
+extension InotifyUsers {
 @Suite(.serialized) struct WebUITests {
     @Test
     func rootAndABusyCgroupInChromium() throws {
@@ -234,8 +236,9 @@ enum WebUIPage {
         #expect(try agent.get("/nm/api/v1.3/machine").status == 401, "the API needs the credentials too: the page's fetches sent them")
     }
 }
+}
 
-extension WebUITests {
+extension InotifyUsers.WebUITests {
     /// htdigest (the browser answers the digest challenge with the URL's credentials, its fetches too)
     /// and bearer tokens (sent by whatever fronts the browser: here the DevTools extra headers).
     @Test func thePageWorksWithDigestAuthAndWithTokens() throws {
