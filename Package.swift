@@ -48,9 +48,6 @@ let package = Package(
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
             ],
-            // Members of Foundation (which some dependencies import) stay invisible here: a plain
-            // `s.contains("x")` otherwise resolves to Foundation's and links Foundation with ICU (35 MB).
-            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")],
             plugins: ["VersionStamp"]
         ),
         // Stamps the version and git revision into NodeMetrics (BuildStamp) at build time.
@@ -62,8 +59,7 @@ let package = Package(
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
                 .product(name: "UnixSignals", package: "swift-service-lifecycle"),
-            ],
-            swiftSettings: [.enableUpcomingFeature("MemberImportVisibility")]
+            ]
         ),
         .testTarget(name: "NodeMetricsTests", dependencies: ["NodeMetrics", "CCgroupFast"], exclude: ["Fixtures"]),
     ]

@@ -30,7 +30,7 @@ public struct ContainerIdentity: Sendable, Equatable {
 
     /// systemd unit-name unescaping: `\x2d` → `-`.
     static func unescape(_ s: Substring) -> String {
-        s.contains("\\") ? s.decodingHexEscapes(marker: "\\x") : String(s)
+        s.includes("\\") ? s.decodingHexEscapes(marker: "\\x") : String(s)
     }
 
     /// A pod uid as the kubelet writes it: a UUID (8-4-4-4-12 lowercase hex) or, for static pods, the

@@ -44,7 +44,7 @@ public enum HTTPEndpoint: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unix(let path): path
-        case .tcp(let host, let port, let tls): "\(tls == nil ? "tcp" : "tcp+tls")://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        case .tcp(let host, let port, let tls): "\(tls == nil ? "tcp" : "tcp+tls")://\(host.includes(":") ? "[\(host)]" : host):\(port)"
         }
     }
 

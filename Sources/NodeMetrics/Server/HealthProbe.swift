@@ -44,7 +44,7 @@ public struct HealthProbe: Sendable, Equatable {
 
     /// The URL as the report line names it.
     public var url: String {
-        "\(tls ? "https" : "http")://\(host.contains(":") ? "[\(host)]" : host):\(port)\(path)"
+        "\(tls ? "https" : "http")://\(host.includes(":") ? "[\(host)]" : host):\(port)\(path)"
     }
 
     /// What one probe found: healthy only on a 200, with a one-line reason either way.
