@@ -70,8 +70,8 @@ public struct ContainerIdentity: Sendable, Equatable {
         guard let i = parts.firstIndex(where: { podUID(ofComponent: $0) != nil }),
               let uid = podUID(ofComponent: parts[i]) else { return nil }
         var qos = "guaranteed"
-        if parts[..<i].contains(where: { $0.contains("burstable") }) || parts[i].contains("-burstable-") { qos = "burstable" }
-        if parts[..<i].contains(where: { $0.contains("besteffort") }) || parts[i].contains("-besteffort-") { qos = "besteffort" }
+        if parts[..<i].contains(where: { $0.includes("burstable") }) || parts[i].includes("-burstable-") { qos = "burstable" }
+        if parts[..<i].contains(where: { $0.includes("besteffort") }) || parts[i].includes("-besteffort-") { qos = "besteffort" }
         return (uid, qos)
     }
 
