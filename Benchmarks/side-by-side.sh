@@ -57,6 +57,11 @@ measure() {
   RSS=$(rss_mib "$agent")
   printf '  %-12s exported %5d  CPU %6s %% of a core  RSS %6s MiB  /metrics median %7s ms, %8d bytes\n' \
     "$name" "$seen" "$CPU" "$RSS" "$LAT" "$SIZE"
+  # Where the resident set is: mapped from the binary itself, other files (libraries), anonymous.
+  awk -v exe="$(readlink "/proc/$agent/exe")" '
+    /^[0-9a-f]+-[0-9a-f]+ / {path = $6} /^Rss:/ {if (path == exe) bin += $2; else if (path ~ /^\//) lib += $2; else anon += $2}
+    END {printf "  %-12s RSS: %.1f MiB mapped from the binary, %.1f MiB from libraries, %.1f MiB anonymous (heap, stacks)\n", "", bin/1024, lib/1024, anon/1024}
+  ' "/proc/$agent/smaps"
   kill "$agent"; wait "$agent" 2>/dev/null || true; agent=
 }
 ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else printf "n/a"}'; }
