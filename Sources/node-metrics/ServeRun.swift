@@ -57,10 +57,6 @@ extension Serve {
             ManagerService(manager: manager, runtimes: runtimes),
             HTTPService(server: server, host: listenIP, port: port, logger: logger, onListening: { [seccomp] in
                 defer { CrashHandler.armDebugTrapIfRequested(logger: logger) }
-                Task { // start-up's code out of the resident set once the first discovery and scrapes are done
-                    try? await Task.sleep(for: .seconds(30))
-                    logger.debug("start-up pages handed back", metadata: ["bytes": "\(ExecutablePages.pageOut())"])
-                }
                 guard seccomp.value else { return }
                 do {
                     let skipped = try Sandbox.confine(allowingWriteOpens: writeOpens)
