@@ -74,6 +74,8 @@ if [ -n "$CADVISOR" ]; then
   PORT=$((20000 + RANDOM % 30000))
   measure cadvisor "$CADVISOR" -port=$PORT "${FLAGS[@]}"
   echo "  node-metrics/cAdvisor, measured side by side: CPU $(ratio "${NM[0]}" "$CPU"), RSS $(ratio "${NM[1]}" "$RSS"), /metrics $(ratio "${NM[2]}" "$LAT")"
+elif [ "$N" -ne 200 ]; then
+  echo "  no cadvisor on PATH or \$CADVISOR, and no recorded cAdvisor figures at $N cgroups: node-metrics alone"
 else
   # cAdvisor v0.36 on this machine at 200 cgroups, 1 s housekeeping (issue 16's one run).
   echo "  no cadvisor on PATH or \$CADVISOR: node-metrics against cAdvisor v0.36's figures recorded in issue 16" \
