@@ -1,12 +1,11 @@
-# node-metrics image: a Swift 6.3 builder on Debian bookworm, then a slim bookworm runtime holding the
-# binary (Swift runtime linked statically) and the few shared libraries it needs.
+# node-metrics image: a Swift 6.3 builder on Debian bookworm, then a runtime stage from scratch holding
+# only the binary (Swift runtime linked statically) and the shared libraries ldd says it needs.
 #   docker build -t node-metrics .
 # With a binary built elsewhere (what scripts/image-test.sh does offline): a BUILD_IMAGE that already
-# holds /out/node-metrics skips the compile, and BASE_IMAGE picks the bookworm base:
-#   docker build --network host --build-arg BUILD_IMAGE=<image with /out/node-metrics> \
-#     --build-arg BASE_IMAGE=<bookworm image> -t node-metrics .
+# holds /out/node-metrics (and ldd, strip, the libraries) skips the compile:
+#   docker build --build-arg BUILD_IMAGE=<image with /out/node-metrics> -t node-metrics .
 ARG BUILD_IMAGE=swift:6.3-bookworm
-ARG BASE_IMAGE=debian:bookworm-slim
+ARG BASE_IMAGE=scratch
 
 FROM ${BUILD_IMAGE} AS builder
 # The version and revision the VersionStamp plugin stamps (the build context has no .git):
@@ -14,8 +13,10 @@ FROM ${BUILD_IMAGE} AS builder
 # Unset: "unknown".
 ARG NODE_METRICS_VERSION=
 ARG NODE_METRICS_REVISION=
-# strip --strip-debug: debug information out, the symbol table kept (26 MB of the 113 MB binary), so
-# crash reports name every function (a plain strip leaves only the exported ones).
+# The shipped binary is stripped whole (crash reports then name the exported functions and print the
+# addr2line command for the unstripped binary of the same build). The libraries it needs are what ldd reports, copied with their paths
+# (the dynamic loader too) into /rootfs, which becomes the whole runtime image: no shell, no package
+# manager, no curl. A library linked later (e.g. librdkafka) comes along the same way.
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
@@ -24,23 +25,20 @@ RUN if [ -x /out/node-metrics ]; then echo "using the prebuilt /out/node-metrics
     && apt-get install -y -q --no-install-recommends libsystemd-dev libseccomp-dev zlib1g-dev \
     && rm -rf /var/lib/apt/lists/* \
     && swift build -c release --static-swift-stdlib --product node-metrics \
-    && mkdir -p /out && cp .build/release/node-metrics /out/node-metrics \
-    && strip --strip-debug /out/node-metrics
+    && mkdir -p /out && cp .build/release/node-metrics /out/node-metrics
+RUN if command -v strip >/dev/null; then strip /out/node-metrics; fi \
+    && mkdir -p /rootfs/usr/bin && cp /out/node-metrics /rootfs/usr/bin/node-metrics \
+    && ldd /out/node-metrics | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u \
+       | while read -r lib; do cp -L --parents "$lib" /rootfs/ && echo "runtime library: $lib"; done
 
 FROM ${BASE_IMAGE} AS runtime
-# libsystemd0 and libseccomp2 as the agent links them; libstdc++6/zlib1g/libcrypt1 for the C++ and
-# gzip parts and bcrypt passwords; curl for the health check.
-RUN for try in 1 2 3 4 5; do apt-get update -q && break; sleep 5; done \
-    && apt-get install -y -q --no-install-recommends libsystemd0 libseccomp2 libstdc++6 zlib1g libcrypt1 curl \
-    && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/*
-COPY --from=builder /out/node-metrics /usr/bin/node-metrics
+COPY --from=builder /rootfs/ /
 # The agent's own crash handler writes the crash report (it replaces the Swift runtime's backtracer at
 # start, which could not run in the seccomp sandbox); this keeps the runtime's out of the way before.
 ENV SWIFT_BACKTRACE=enable=no
 EXPOSE 8080
-# /healthz over HTTP, or HTTPS when the agent runs with -tls_cert_file (/healthz needs no credentials).
-HEALTHCHECK --interval=30s --timeout=3s --start-period=10s \
-    CMD curl -fsS http://localhost:8080/healthz || curl -fsSk https://localhost:8080/healthz || exit 1
+# /healthz on the agent's own listener, its port, prefix and TLS read from the agent's command line.
+HEALTHCHECK --interval=30s --timeout=3s --start-period=10s CMD ["/usr/bin/node-metrics", "healthcheck"]
 # The DaemonSet's defaults: the host root at /rootfs (its /proc and /sys), the runtime sockets under
 # the host's /var/run, cAdvisor's kubelet-like housekeeping. Arguments given to the container follow.
 ENTRYPOINT ["/usr/bin/node-metrics", "-root=/rootfs", "-port=8080", "-housekeeping_interval=10s", \

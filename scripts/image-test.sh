@@ -1,13 +1,13 @@
 #!/usr/bin/env bash
 # Proves the Dockerfile's runtime stage offline: a Debian bookworm minbase rootfs made by debootstrap
 # and imported as local/debian:bookworm-minbase, the release binary (built here when missing) added to
-# it as the builder image (whose compile step then stands aside), the Dockerfile built on both (the
-# runtime stage installs its libraries from Debian's mirror), then the image run
+# it as the builder image (whose compile step then stands aside; its ldd picks the libraries the
+# scratch runtime stage gets), the image checked to hold no shell, then run
 # under a real dockerd with the host's / (as /rootfs), /sys and /var/run mounted read-only as the
 # DaemonSet mounts them and its capabilities, on its own network with the image's port 8080
 # published on a random loopback port; /healthz and /metrics are curled from outside (the host's
 # machine and root-cgroup figures, the agent's own container named through docker.sock) and the
-# image's HEALTHCHECK must report healthy. Cleans up the container, network and daemon it started.
+# image's HEALTHCHECK (`node-metrics healthcheck`) must report healthy. Cleans up the container, network and daemon it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STATE=${STATE:-/tmp/node-metrics-image}; mkdir -p "$STATE"
@@ -24,18 +24,21 @@ if ! docker image inspect local/debian:bookworm-minbase >/dev/null 2>&1; then
   ROOTFS=$PWD/.build-image/rootfs
   for try in 1 2 3; do # the mirror may be briefly unreachable
     [ -x "$ROOTFS/bin/sh" ] && break
-    rm -rf "$ROOTFS"; mkdir -p "$ROOTFS"; debootstrap --variant=minbase bookworm "$ROOTFS" http://deb.debian.org/debian >/dev/null || sleep 10
+    rm -rf "$ROOTFS"; mkdir -p "$ROOTFS"; debootstrap --variant=minbase bookworm "$ROOTFS" >/dev/null || sleep 10
   done
   [ -x "$ROOTFS/bin/sh" ] || { echo "image-test: debootstrap failed three times" >&2; exit 1; }
   tar -C "$ROOTFS" -c . | docker import - local/debian:bookworm-minbase >/dev/null
 fi
 rm -rf "$STATE/binary" && mkdir -p "$STATE/binary"
-cp "$BIN" "$STATE/binary/node-metrics" && strip --strip-debug "$STATE/binary/node-metrics"
+cp "$BIN" "$STATE/binary/node-metrics" && strip "$STATE/binary/node-metrics"
 printf 'FROM local/debian:bookworm-minbase\nCOPY node-metrics /out/node-metrics\n' > "$STATE/binary/Dockerfile"
 docker build -q -t local/node-metrics-prebuilt:test "$STATE/binary" >/dev/null
-docker build -q --network host --build-arg BUILD_IMAGE=local/node-metrics-prebuilt:test \
-  --build-arg BASE_IMAGE=local/debian:bookworm-minbase -t local/node-metrics:test . >/dev/null
-docker image ls local/node-metrics:test --format 'image {{.Repository}}:{{.Tag}} {{.Size}}'
+docker build -q --build-arg BUILD_IMAGE=local/node-metrics-prebuilt:test -t local/node-metrics:test . >/dev/null
+echo "image local/node-metrics:test $(docker image inspect -f '{{.Size}}' local/node-metrics:test) bytes," \
+  "$(docker save local/node-metrics:test | gzip | wc -c) gzipped, binary $(stat -c %s "$STATE/binary/node-metrics") bytes"
+if docker run --rm --entrypoint /bin/sh local/node-metrics:test -c true >/dev/null 2>&1; then
+  echo "image-test: the image has a shell" >&2; exit 1
+fi
 PORT=$((20000 + RANDOM % 30000))
 # The test daemon has no default bridge; a network of its own carries the published port.
 docker network create "$NAME" >/dev/null
@@ -55,4 +58,4 @@ echo "$metrics" | grep -q "^container_memory_usage_bytes{.*name=\"$NAME\"" \
 for _ in $(seq 1 30); do [ "$(docker inspect -f '{{.State.Health.Status}}' "$NAME")" = healthy ] && break; sleep 1; done
 health=$(docker inspect -f '{{.State.Health.Status}}' "$NAME")
 [ "$health" = healthy ] || { echo "image-test: HEALTHCHECK says $health" >&2; exit 1; }
-echo "image-test: /healthz ok, /metrics $(echo "$metrics" | wc -l) lines, HEALTHCHECK $health, $(docker exec "$NAME" grep Seccomp: /proc/1/status | tr -d '\t')"
+echo "image-test: /healthz ok, /metrics $(echo "$metrics" | wc -l) lines, HEALTHCHECK $health, $(grep Seccomp: "/proc/$(docker inspect -f '{{.State.Pid}}' "$NAME")/status" | tr -d '\t')"

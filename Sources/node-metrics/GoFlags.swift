@@ -24,7 +24,7 @@ enum GoFlags {
             if body.hasSuffix("=") && body.count == name.count + 1 {
                 out += ["--\(name)", ""] // Go's `-docker=`: an empty value (ArgumentParser wants it separate)
             } else {
-                out.append(booleans.contains(name) && !body.contains("=") ? "--\(name)=true" : "--\(body)")
+                out.append(booleans.contains(name) && !body.includes("=") ? "--\(name)=true" : "--\(body)")
             }
         }
         return out

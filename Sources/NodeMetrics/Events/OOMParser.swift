@@ -24,7 +24,7 @@ public struct OOMParser {
 
     /// Feeds one message (without the kmsg header); returns an instance when one completes.
     public mutating func feed(_ message: Substring, timestampNanos: Int64) -> OOMInstance? {
-        if message.contains("invoked oom-killer:") {
+        if message.includes("invoked oom-killer:") {
             current = OOMInstance(pid: 0, processName: "", timestampNanos: timestampNanos, containerName: "/",
                                   victimContainerName: "/", constraint: "")
             return nil

@@ -290,7 +290,7 @@ extension MachineInfo {
         if product.hasPrefix("Google") || vendor.hasPrefix("Google") {
             return ("GCE", "Unknown", "None")
         }
-        if vendor.hasPrefix("Amazon") || bios.hasPrefix("Amazon") || biosVersion.contains("amazon") {
+        if vendor.hasPrefix("Amazon") || bios.hasPrefix("Amazon") || biosVersion.includes("amazon") {
             let type = product.isEmpty ? "Unknown" : product
             let id = HostFiles.firstLine(dmi + "/board_asset_tag").flatMap { $0.hasPrefix("i-") ? $0 : nil } ?? "None"
             return ("AWS", type, id)

@@ -49,7 +49,7 @@ public enum MountInfo {
 
     /// Undoes the kernel's octal escapes (`\040` for a space).
     static func unescape(_ s: Substring) -> String {
-        guard s.contains("\\") else { return String(s) }
+        guard s.includes("\\") else { return String(s) }
         var bytes: [UInt8] = []
         let u = Array(s.utf8)
         var i = 0

@@ -30,7 +30,7 @@ public struct ContainerIdentity: Sendable, Equatable {
 
     /// systemd unit-name unescaping: `\x2d` → `-`.
     static func unescape(_ s: Substring) -> String {
-        s.contains("\\") ? s.decodingHexEscapes(marker: "\\x") : String(s)
+        s.includes("\\") ? s.decodingHexEscapes(marker: "\\x") : String(s)
     }
 
     /// A pod uid as the kubelet writes it: a UUID (8-4-4-4-12 lowercase hex) or, for static pods, the
@@ -70,8 +70,8 @@ public struct ContainerIdentity: Sendable, Equatable {
         guard let i = parts.firstIndex(where: { podUID(ofComponent: $0) != nil }),
               let uid = podUID(ofComponent: parts[i]) else { return nil }
         var qos = "guaranteed"
-        if parts[..<i].contains(where: { $0.contains("burstable") }) || parts[i].contains("-burstable-") { qos = "burstable" }
-        if parts[..<i].contains(where: { $0.contains("besteffort") }) || parts[i].contains("-besteffort-") { qos = "besteffort" }
+        if parts[..<i].contains(where: { $0.includes("burstable") }) || parts[i].includes("-burstable-") { qos = "burstable" }
+        if parts[..<i].contains(where: { $0.includes("besteffort") }) || parts[i].includes("-besteffort-") { qos = "besteffort" }
         return (uid, qos)
     }
 

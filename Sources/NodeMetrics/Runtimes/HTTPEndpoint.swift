@@ -44,7 +44,7 @@ public enum HTTPEndpoint: Sendable, Equatable, CustomStringConvertible {
     public var description: String {
         switch self {
         case .unix(let path): path
-        case .tcp(let host, let port, let tls): "\(tls == nil ? "tcp" : "tcp+tls")://\(host.contains(":") ? "[\(host)]" : host):\(port)"
+        case .tcp(let host, let port, let tls): "\(tls == nil ? "tcp" : "tcp+tls")://\(host.includes(":") ? "[\(host)]" : host):\(port)"
         }
     }
 
@@ -171,6 +171,26 @@ public final class TLSClient: Sendable, Equatable, CustomStringConvertible {
             throw Invalid(description: "TLS client configuration: \(error)")
         }
         group = MultiThreadedEventLoopGroup.singleton
+    }
+
+    private init(files: TLSFiles, context: NIOSSLContext) {
+        self.files = files
+        self.context = context
+        group = MultiThreadedEventLoopGroup.singleton
+    }
+
+    /// A client that checks no server certificate and presents none: `node-metrics healthcheck`
+    /// asking the agent's own HTTPS listener on loopback, whose certificate names the node rather
+    /// than the loopback address (what `curl -k` did in the image's health check before).
+    public static func unverifiedLoopback() throws(Invalid) -> TLSClient {
+        var config = TLSConfiguration.makeClientConfiguration()
+        config.certificateVerification = .none
+        do {
+            return TLSClient(files: TLSFiles(certificate: "", privateKey: "", certificateAuthority: ""),
+                             context: try NIOSSLContext(configuration: config))
+        } catch {
+            throw Invalid(description: "TLS client configuration: \(error)")
+        }
     }
 
     public static func == (a: TLSClient, b: TLSClient) -> Bool { a === b }

@@ -111,7 +111,7 @@ public final class LayerUsage: Sendable {
     /// The kubelet's log directory of a pod's container; empty for other containers.
     static func podLogDirectory(_ m: ContainerMetadata) -> String {
         guard !m.podNamespace.isEmpty, !m.podName.isEmpty, !m.podUID.isEmpty, !m.containerName.isEmpty,
-              m.containerName != "POD", !m.containerName.contains("/") else { return "" }
+              m.containerName != "POD", !m.containerName.includes("/") else { return "" }
         return "\(podLogsDirectory)/\(m.podNamespace)_\(m.podName)_\(m.podUID)/\(m.containerName)"
     }
 

@@ -179,7 +179,7 @@ public struct APIRouter: Sendable {
     /// Direct children of a container.
     func children(_ name: String) -> [String] {
         let prefix = name == "/" ? "/" : name + "/"
-        return manager.store.names.filter { $0.hasPrefix(prefix) && $0 != name && !$0.dropFirst(prefix.count).contains("/") }
+        return manager.store.names.filter { $0.hasPrefix(prefix) && $0 != name && !$0.dropFirst(prefix.count).includes("/") }
     }
 
     /// Containers of a runtime ("docker", "podman"): all of them, or the one whose id (or a prefix of

@@ -39,7 +39,7 @@ public struct HTTPRequest: Sendable {
     }
 
     static func percentDecode(_ s: String) -> String {
-        s.contains("%") ? s.decodingHexEscapes(marker: "%") : s
+        s.includes("%") ? s.decodingHexEscapes(marker: "%") : s
     }
 }
 

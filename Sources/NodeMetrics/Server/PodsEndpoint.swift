@@ -16,7 +16,7 @@ extension APIRouter {
                 sources.append(PodList.Source(scheme: scheme, pods: try CRIClient(socketPath: path, scheme: scheme).pods()))
             } catch {
                 let text = "\(error)"
-                if text.contains("unimplemented") { continue } // a containerd without its CRI plugin (Docker's own)
+                if text.includes("unimplemented") { continue } // a containerd without its CRI plugin (Docker's own)
                 failures.append(text)
             }
         }
