@@ -21,7 +21,7 @@ COPY Package.swift ./
 COPY Sources ./Sources
 RUN if [ -x /out/node-metrics ]; then echo "using the prebuilt /out/node-metrics"; exit 0; fi; \
     for try in 1 2 3 4 5; do apt-get update -q && break; sleep 5; done \
-    && apt-get install -y -q --no-install-recommends libsystemd-dev libseccomp-dev zlib1g-dev \
+    && apt-get install -y -q --no-install-recommends libsystemd-dev libseccomp-dev zlib1g-dev librdkafka-dev libsnappy-dev \
     && rm -rf /var/lib/apt/lists/* \
     && swift build -c release --static-swift-stdlib --product node-metrics \
     && mkdir -p /out && cp .build/release/node-metrics /out/node-metrics \
@@ -31,7 +31,7 @@ FROM ${BASE_IMAGE} AS runtime
 # libsystemd0 and libseccomp2 as the agent links them; libstdc++6/zlib1g/libcrypt1 for the C++ and
 # gzip parts and bcrypt passwords; curl for the health check.
 RUN for try in 1 2 3 4 5; do apt-get update -q && break; sleep 5; done \
-    && apt-get install -y -q --no-install-recommends libsystemd0 libseccomp2 libstdc++6 zlib1g libcrypt1 curl \
+    && apt-get install -y -q --no-install-recommends libsystemd0 libseccomp2 libstdc++6 zlib1g libcrypt1 librdkafka1 libsnappy1v5 curl \
     && rm -rf /var/lib/apt/lists/* /var/cache/apt/* /var/log/*
 COPY --from=builder /out/node-metrics /usr/bin/node-metrics
 # The agent's own crash handler writes the crash report (it replaces the Swift runtime's backtracer at

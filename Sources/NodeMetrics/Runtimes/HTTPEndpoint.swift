@@ -173,6 +173,26 @@ public final class TLSClient: Sendable, Equatable, CustomStringConvertible {
         group = MultiThreadedEventLoopGroup.singleton
     }
 
+    /// A TLS client that presents no certificate and verifies the server's certificate (and name)
+    /// against `caFile`, or the system's trust roots when nil (`-storage_driver_secure`).
+    public init(verifyingServerWith caFile: String?) throws(Invalid) {
+        files = TLSFiles(certificate: "", privateKey: "", certificateAuthority: caFile ?? "")
+        var config = TLSConfiguration.makeClientConfiguration()
+        if let caFile {
+            do {
+                config.trustRoots = .certificates(try NIOSSLCertificate.fromPEMFile(caFile))
+            } catch {
+                throw Invalid(description: "\(caFile): not a PEM CA certificate (\(error))")
+            }
+        }
+        do {
+            context = try NIOSSLContext(configuration: config)
+        } catch {
+            throw Invalid(description: "TLS client configuration: \(error)")
+        }
+        group = MultiThreadedEventLoopGroup.singleton
+    }
+
     public static func == (a: TLSClient, b: TLSClient) -> Bool { a === b }
     public var description: String { "TLS(cert \(files.certificate), key \(files.privateKey), CA \(files.certificateAuthority))" }
 

@@ -38,8 +38,14 @@ public struct UnixHTTPClient: Sendable {
         try endpoint.connect(timeout: timeout)
     }
 
-    func send(_ fd: Int32, _ method: String, _ path: String) throws(Failure) {
-        let request = Array("\(method) \(path) HTTP/1.1\r\nHost: localhost\r\nUser-Agent: node-metrics\r\nConnection: close\r\n\r\n".utf8)
+    func send(_ fd: Int32, _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = []) throws(Failure) {
+        var head = "\(method) \(path) HTTP/1.1\r\n"
+        if !headers.contains(where: { $0.0.lowercased() == "host" }) { head += "Host: localhost\r\n" }
+        if !headers.contains(where: { $0.0.lowercased() == "user-agent" }) { head += "User-Agent: node-metrics\r\n" }
+        for (name, value) in headers { head += "\(name): \(value)\r\n" }
+        if !body.isEmpty || method == "POST" || method == "PUT" { head += "Content-Length: \(body.count)\r\n" }
+        head += "Connection: close\r\n\r\n"
+        let request = Array(head.utf8) + body
         var sent = 0
         while sent < request.count {
             let n = request[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
@@ -82,10 +88,11 @@ public struct UnixHTTPClient: Sendable {
     }
 
     /// A whole response; chunked bodies are decoded. Bodies over `maxBody` are an error.
-    public func request(_ method: String = "GET", _ path: String, maxBody: Int = 32 << 20) throws(Failure) -> Response {
+    public func request(_ method: String = "GET", _ path: String, headers: [(String, String)] = [], body: [UInt8] = [],
+                        maxBody: Int = 32 << 20) throws(Failure) -> Response {
         let fd = try connect()
         defer { close(fd) }
-        try send(fd, method, path)
+        try send(fd, method, path, headers: headers, body: body)
         var buffer: [UInt8] = []
         let (status, headers, bodyStart) = try readHead(fd, into: &buffer)
         var raw = Array(buffer[bodyStart...])
