@@ -4,14 +4,15 @@
 # real Prometheus server, apache2-utils for htpasswd/htdigest, the real runtimes docker.io,
 # containerd, runc and podman with busybox-static for their test image, python3-prometheus-client
 # to parse /metrics/resource as metrics-server does, debootstrap, binutils and curl for the image
-# test, qemu-system-x86 for the cgroup v2 guest of scripts/vm-test.sh, victoria-metrics as a
-# remote-write receiver); with --bench also wrk.
+# test, qemu-system-x86 for the cgroup v2 guest of scripts/vm-test.sh, influxdb and redis-server
+# with redis-tools for the storage driver tests, victoria-metrics as a remote-write receiver); with
+# --bench also wrk.
 # The Swift 6.3 toolchain (with clang) is expected at /opt/swift or on PATH.
 set -euo pipefail
 packages=(libsystemd-dev libseccomp-dev zlib1g-dev librdkafka-dev libsnappy-dev)
 for arg in "$@"; do
   case "$arg" in
-    --test) packages+=(prometheus apache2-utils docker.io containerd runc podman busybox-static python3-prometheus-client debootstrap binutils curl qemu-system-x86 victoria-metrics) ;;
+    --test) packages+=(prometheus apache2-utils docker.io containerd runc podman busybox-static python3-prometheus-client debootstrap binutils curl qemu-system-x86 influxdb redis-server redis-tools victoria-metrics) ;;
     --bench) packages+=(wrk) ;;
     *) echo "install-deps: unknown option $arg (use --test, --bench)" >&2; exit 2 ;;
   esac

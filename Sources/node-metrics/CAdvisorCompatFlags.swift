@@ -58,7 +58,7 @@ struct CAdvisorCompatFlags: ParsableArguments {
     @Option(name: flag("collector_key"), help: "Client key for application metric collectors (not built).")
     var collectorKey = ""
 
-    // MARK: storage drivers (push exporters: not built)
+    // MARK: storage drivers (Storage/ builds the drivers from these)
     @Option(name: flag("storage_driver_user")) var storageDriverUser = "root"
     @Option(name: flag("storage_driver_password")) var storageDriverPassword = "root"
     @Option(name: flag("storage_driver_host")) var storageDriverHost = "localhost:8086"
@@ -140,12 +140,8 @@ struct CAdvisorCompatFlags: ParsableArguments {
         check("application_metrics_count_limit", applicationMetricsCountLimit != 100)
         check("collector_cert", !collectorCert.isEmpty)
         check("collector_key", !collectorKey.isEmpty)
+        // The common storage flags and influxdb's are used by the drivers built here.
         let storage: [(String, Bool)] = [
-            ("storage_driver_user", storageDriverUser != "root"), ("storage_driver_password", storageDriverPassword != "root"),
-            ("storage_driver_host", storageDriverHost != "localhost:8086"), ("storage_driver_db", storageDriverDB != "cadvisor"),
-            ("storage_driver_table", storageDriverTable != "stats"), ("storage_driver_secure", storageDriverSecure.value),
-            ("storage_driver_buffer_duration", storageDriverBufferDuration != "60s"),
-            ("storage_driver_influxdb_retention_policy", !influxRetentionPolicy.isEmpty),
             ("storage_driver_es_host", esHost != "http://localhost:9200"), ("storage_driver_es_index", esIndex != "cadvisor"),
             ("storage_driver_es_type", esType != "stats"), ("storage_driver_es_enable_sniffer", esEnableSniffer.value),
             ("storage_driver_kafka_broker_list", kafkaBrokerList != "localhost:9092"),

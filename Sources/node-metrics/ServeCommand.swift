@@ -138,9 +138,12 @@ struct Serve: AsyncParsableCommand {
     @Option(name: flag("logtostderr"), help: "Log to standard error (always on).")
     var logToStderr = GoBool(true)
 
-    // MARK: cAdvisor features not built (accepted with a warning)
-    @Option(name: flag("storage_driver"), help: "Push exporters (not built yet: accepted with a warning).")
+    // MARK: storage drivers (push exporters)
+    @Option(name: flag("storage_driver"), help: "Storage drivers to push every sample to, a comma list (stdout, statsd, influxdb, redis, kafka, elasticsearch, bigquery); empty: none.")
     var storageDriver: String?
+    @OptionGroup var storageExtensions: StorageExtensionFlags
+
+    // MARK: cAdvisor features not built (accepted with a warning)
     @Option(name: flag("perf_events_config"), help: "Perf events (not built yet: accepted with a warning).")
     var perfEventsConfig: String?
     @Option(name: flag("profiling"), help: "pprof handlers (no Go runtime here: accepted with a warning).")
@@ -155,7 +158,6 @@ struct Serve: AsyncParsableCommand {
     /// Flags of features that are not built, with how they were set, for the start-up warnings.
     var unbuiltFlagsInUse: [String] {
         var out: [String] = []
-        if let storageDriver, !storageDriver.isEmpty { out.append("-storage_driver=\(storageDriver)") }
         if let perfEventsConfig, !perfEventsConfig.isEmpty { out.append("-perf_events_config") }
         if profiling?.value == true { out.append("-profiling") }
         if enableLoadReader?.value == true { out.append("-enable_load_reader") }
@@ -172,6 +174,7 @@ struct Serve: AsyncParsableCommand {
         _ = try managerConfiguration()
         _ = try metricsConfiguration()
         _ = try remoteWriteConfiguration()
+        try checkStorageDriverNames()
     }
 
     /// `-remote_write_*` (nil without a URL); the queue holds `-storage_driver_buffer_duration`.

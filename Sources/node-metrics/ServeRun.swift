@@ -20,7 +20,9 @@ extension Serve {
         for f in unbuiltFlagsInUse {
             logger.warning("flag \(f) is accepted for cAdvisor compatibility but its feature is not built; it has no effect")
         }
-        let manager = try ContainerManager(configuration: managerConfiguration(), logger: logger)
+        var configuration = try managerConfiguration()
+        configuration.backends = try storageBackends(logger: logger)
+        let manager = try ContainerManager(configuration: configuration, logger: logger)
         for (kind, reason) in manager.configuration.metricKinds.uncollected {
             logger.warning("metric kind \(kind.rawValue) is enabled but has no collector here: \(reason); it exports nothing")
         }
@@ -153,13 +155,17 @@ struct ManagerService: Service {
     let runtimes: RuntimeMetadata
     func run() async throws {
         runtimes.start()
+        try manager.configuration.backends?.start()
         guard manager.start() else {
             runtimes.stop()
+            manager.configuration.backends?.close(grace: .zero)
             throw HousekeepingNotStarted()
         }
         try? await gracefulShutdown()
         manager.stop()
         runtimes.stop()
+        // SIGTERM: what the storage drivers still buffer is sent within a few seconds.
+        manager.configuration.backends?.close(grace: .seconds(3))
     }
 }
 

@@ -135,7 +135,7 @@ import Testing
         #expect(rows.count == 3)
         let main = try #require(rows[0]["json"] as? [String: Any])
         #expect(main["container_name"] as? String == "web")
-        #expect(main["machine"] as? String == StorageDocuments.machineName)
+        #expect(main["machine"] as? String == StorageOptions.hostname())
         #expect(main["timestamp"] as? String == "2020-03-01T12:00:00.123456Z")
         #expect((main["cpu_cumulative_usage"] as? NSNumber)?.int64Value == 5_000_000_000)
         #expect((main["memory_usage"] as? NSNumber)?.int64Value == 104_857_600)

@@ -80,7 +80,7 @@ final class KafkaMockCluster {
         let docker = try #require(byName["web"]) // Aliases[0]
         #expect(docker.topic == "stats-test")
         #expect(docker.keyLength == -1) // no key, as cAdvisor
-        #expect(docker.json["machine_name"] as? String == StorageDocuments.machineName)
+        #expect(docker.json["machine_name"] as? String == StorageOptions.hostname())
         #expect(docker.json["container_Id"] as? String == "abc123")
         // timestamp: the send time, RFC 3339 with ns.
         let sentText = try #require(docker.json["timestamp"] as? String)
@@ -95,7 +95,7 @@ final class KafkaMockCluster {
         let raw = try #require(byName["/system.slice/x.scope"])
         #expect(raw.json["container_Id"] == nil)
         // The key order is cAdvisor's.
-        let text = String(decoding: StorageDocuments.kafkaMessage(storedSample("/a", cpuTotal: 1), sendTimeNanos: 0), as: UTF8.self)
+        let text = String(decoding: KafkaDriver.message(storedSample("/a", cpuTotal: 1), sendTimeNanos: 0, machine: "node1"), as: UTF8.self)
         #expect(text.hasPrefix("{\"timestamp\":\"1970-01-01T00:00:00Z\",\"machine_name\":"))
         #expect(text.contains(",\"container_Name\":\"/a\",\"container_stats\":{\"timestamp\":"))
     }
@@ -176,7 +176,7 @@ final class KafkaMockCluster {
         #expect(lines[0] == #"{"index":{"_index":"cadvisor","_type":"stats"}}"#)
         let doc = try #require(try JSONSerialization.jsonObject(with: Data(lines[1].utf8)) as? [String: Any])
         #expect((doc["timestamp"] as? NSNumber)?.int64Value == 1_583_064_000_123_456) // µs, as cAdvisor
-        #expect(doc["machine_name"] as? String == StorageDocuments.machineName)
+        #expect(doc["machine_name"] as? String == StorageOptions.hostname())
         #expect(doc["container_Name"] as? String == "web")
         let usage = try #require(((doc["container_stats"] as? [String: Any])?["cpu"] as? [String: Any])?["usage"] as? [String: Any])
         #expect((usage["total"] as? NSNumber)?.uint64Value == 5_000_000_000)
@@ -207,5 +207,75 @@ final class KafkaMockCluster {
         var bad = ElasticsearchDriver.Configuration()
         bad.host = "localhost:9200"
         #expect(throws: PushURL.Invalid.self) { try ElasticsearchDriver(configuration: bad) }
+    }
+
+    // MARK: end to end, through the agent's flags
+
+    /// The agent with `-storage_driver=kafka` and 1 s housekeeping, three live cgroups (one busy),
+    /// librdkafka's mock cluster as the brokers: the busy cgroup's messages come with its CPU
+    /// counter rising; the brokers down for 10 s and up again: the samples of the outage arrive after.
+    @Test func kafkaThroughTheAgentRidesOutABrokerOutage() throws {
+        let layout = try #require(HostCgroups.layout)
+        let cgroups = try (0..<3).map { _ in try LiveCgroup(layout: layout) }
+        defer { cgroups.forEach { $0.destroy() } }
+        try cgroups[0].run("while :; do :; done")
+        try cgroups[1].run("exec sleep 300")
+        try cgroups[2].run("exec sleep 300")
+        let mock = try KafkaMockCluster(topic: "stats")
+        let agent = try RunningAgent(["-housekeeping_interval=1s", "-storage_driver=kafka",
+                                      "-storage_driver_kafka_broker_list=\(mock.bootstrap)"])
+        defer { agent.child.stop() }
+        sleep(4)
+        mock.setDown(true)
+        let down = Clocks.wallNanos()
+        sleep(10)
+        let up = Clocks.wallNanos()
+        mock.setDown(false)
+        #expect(agent.child.process.isRunning)
+        sleep(8)
+        let messages = try mock.consume("stats", count: 100_000, seconds: 15)
+        var busy: [(Int64, UInt64)] = []
+        var names = Set<String>()
+        for m in messages {
+            guard let name = m.json["container_Name"] as? String else { continue }
+            names.insert(name)
+            guard name == cgroups[0].name, let stats = m.json["container_stats"] as? [String: Any],
+                  let t = (stats["timestamp"] as? String).flatMap(GoTime.parseRFC3339),
+                  let total = (((stats["cpu"] as? [String: Any])?["usage"] as? [String: Any])?["total"] as? NSNumber)?.uint64Value else { continue }
+            busy.append((t, total))
+        }
+        #expect(cgroups.allSatisfy { names.contains($0.name) }, "\(names.count) containers")
+        busy.sort { $0.0 < $1.0 }
+        #expect((busy.last?.1 ?? 0) > (busy.first?.1 ?? 0), "busy CPU rising")
+        let inOutage = busy.filter { $0.0 > down + 1_000_000_000 && $0.0 < up - 1_000_000_000 }.count
+        #expect(inOutage >= 6, "samples of the 10 s outage delivered after it: \(inOutage)")
+        let metrics = try agent.get("/metrics").body
+        #expect(metrics.contains("node_metrics_storage_send_errors_total{driver=\"kafka\"}"))
+    }
+
+    /// The agent with `-storage_driver=elasticsearch`: the bulk server gets the live cgroups' documents.
+    @Test func elasticsearchThroughTheAgent() throws {
+        let layout = try #require(HostCgroups.layout)
+        let cg = try LiveCgroup(layout: layout)
+        defer { cg.destroy() }
+        try cg.run("while :; do :; done")
+        let server = try Self.bulkServer()
+        let agent = try RunningAgent(["-housekeeping_interval=1s", "-storage_driver=elasticsearch",
+                                      "-storage_driver_es_host=http://127.0.0.1:\(server.port)", "-storage_driver_es_index=nodes"])
+        defer { agent.child.stop() }
+        let totals = eventually(30) { () -> [UInt64]? in
+            var out: [UInt64] = []
+            for r in server.requests {
+                for line in String(decoding: r.body, as: UTF8.self).split(separator: "\n") where line.contains("\"container_Name\":\"\(cg.name)\"") {
+                    guard let doc = try? JSONSerialization.jsonObject(with: Data(line.utf8)) as? [String: Any],
+                          let total = ((((doc["container_stats"] as? [String: Any])?["cpu"] as? [String: Any])?["usage"] as? [String: Any])?["total"] as? NSNumber)?.uint64Value else { continue }
+                    out.append(total)
+                }
+            }
+            return out.count >= 3 ? out : nil
+        }
+        let t = try #require(totals, "documents of \(cg.name)")
+        #expect(t.last ?? 0 > t.first ?? 0)
+        #expect(server.requests.allSatisfy { String(decoding: $0.body.prefix(80), as: UTF8.self).hasPrefix(#"{"index":{"_index":"nodes","_type":"stats"}}"#) })
     }
 }

@@ -160,6 +160,11 @@ final class RunningVictoriaMetrics {
         #expect(writer.counters[0].errors.load(ordering: .relaxed) == 3)
         #expect(writer.counters[0].dropped.load(ordering: .relaxed) > 0)
         #expect(writer.counters[0].sent.load(ordering: .relaxed) > 0)
+        // With the storage drivers' series on /metrics and the line in /validate/.
+        let exposition = String(decoding: PrometheusExporter(manager: manager).scrape(), as: UTF8.self)
+        #expect(exposition.contains("node_metrics_storage_send_errors_total{driver=\"remote_write\"} 3"))
+        #expect(exposition.contains("node_metrics_storage_sent_samples_total{driver=\"remote_write\"} "))
+        #expect(ValidationReport.text(manager: manager).contains("remote_write: http://127.0.0.1:\(server.port)/api/v1/write; sent "))
     }
 
     // MARK: real receivers

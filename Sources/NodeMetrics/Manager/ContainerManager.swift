@@ -146,6 +146,7 @@ public final class ContainerManager: @unchecked Sendable {
             s.carryProcfsParts(from: latest)
             addOptInCgroupStats(name, to: &s)
             store.append(name, sample: s)
+            offerToBackends(name, s)
         }
     }
 
@@ -297,7 +298,18 @@ public final class ContainerManager: @unchecked Sendable {
             specTimes[name] = (now, t.added)
         }
         let changed = store.append(name, sample: s)
+        offerToBackends(name, s)
         queue.completed(name, at: now, changed: changed)
+    }
+
+    /// cAdvisor's AddStats fan-out: the sample just stored goes to every storage driver's buffer
+    /// (never waiting on a backend).
+    private func offerToBackends(_ name: String, _ s: ContainerSample) {
+        // The stored copy (its memory.stat key list dropped, parts shared with the previous sample),
+        // and only when it was kept (not dropped as older than the newest).
+        guard let backends = configuration.backends, !backends.isEmpty,
+              let stored = store.latest(name), stored.timestampNanos == s.timestampNanos else { return }
+        backends.offer(StoredSample(containerName: name, metadata: store.metadata(name) ?? ContainerMetadata(), sample: stored))
     }
 
     /// cAdvisor's adjusted spec: a memory limit of 0 is the machine's memory, and the root container's

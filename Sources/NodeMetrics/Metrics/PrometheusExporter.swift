@@ -108,9 +108,26 @@ public final class PrometheusExporter: Sendable {
         }
 
         Self.writeSampleFailures(failures, &sink.writer) // node_metrics_* sorts before process_*
+        let pushed = (manager.configuration.backends?.statuses ?? []) + manager.configuration.pushStatus.statuses
+        if !pushed.isEmpty {
+            Self.writeStorage(pushed, &sink.writer)
+        }
         AgentProcessMetrics.write(&sink.writer)
         lastSize.store(sink.writer.bytes.count, ordering: .relaxed)
         return sink.writer.bytes
+    }
+
+    /// Beyond cAdvisor: what each storage driver (`-storage_driver`) sent, dropped, failed to send
+    /// and holds now.
+    static func writeStorage(_ statuses: [StorageDriverStatus], _ w: inout PrometheusTextWriter) {
+        w.header("node_metrics_storage_buffered_samples", help: "Samples waiting in a storage driver's buffer (the batch being sent included).", type: .gauge)
+        for s in statuses { w.sample("node_metrics_storage_buffered_samples", labels: [("driver", s.name)], value: Double(s.buffered)) }
+        w.header("node_metrics_storage_dropped_samples_total", help: "Samples a storage driver dropped unsent (its buffer was full or they were older than -storage_driver_buffer_duration).", type: .counter)
+        for s in statuses { w.sample("node_metrics_storage_dropped_samples_total", labels: [("driver", s.name)], value: Double(s.dropped)) }
+        w.header("node_metrics_storage_send_errors_total", help: "Writes a storage driver's backend did not take (each is retried with backoff).", type: .counter)
+        for s in statuses { w.sample("node_metrics_storage_send_errors_total", labels: [("driver", s.name)], value: Double(s.sendErrors)) }
+        w.header("node_metrics_storage_sent_samples_total", help: "Samples a storage driver's backend took.", type: .counter)
+        for s in statuses { w.sample("node_metrics_storage_sent_samples_total", labels: [("driver", s.name)], value: Double(s.sent)) }
     }
 
     /// Beyond cAdvisor: failed container samples by reason since start, and how many kept

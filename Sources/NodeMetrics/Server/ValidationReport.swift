@@ -61,6 +61,16 @@ public enum ValidationReport {
             out += "\t\(name): latest sample failed (\(reason))\n"
         }
         if !m.scrapeErrors.isEmpty { out += "\tmachine info: \(m.scrapeErrors.joined(separator: "; "))\n" }
+        let statuses = (manager.configuration.backends?.statuses ?? []) + manager.configuration.pushStatus.statuses
+        if !statuses.isEmpty {
+            let failing = statuses.filter { $0.failingInARow > 0 }.count
+            out += "\nStorage drivers: \(failing == 0 ? "[all sending]" : "[\(failing) failing]")\n"
+            for s in statuses {
+                out += "\t\(s.name): \(s.destination); sent \(s.sent), buffered \(s.buffered), dropped \(s.dropped), send errors \(s.sendErrors)"
+                if s.failingInARow > 0, let e = s.lastError { out += "; failing (\(s.failingInARow) in a row): \(e)" }
+                out += "\n"
+            }
+        }
         return out
     }
 }

@@ -16,8 +16,9 @@ import _CryptoExtras
 /// start-up, so a start without network works and the backend retries. `-bq_id` and `-bq_secret`
 /// (a PKCS#12 password) are accepted and unused: the key file is PEM.
 public final class BigQueryDriver: StorageDriver, @unchecked Sendable {
-    public let name = "bigquery"
+    public let name: String
     public let configuration: Configuration
+    private let machine: String
     private let key: _RSA.Signing.PrivateKey
     private let tokenURL: PushURL
     private let api: PushURL
@@ -59,7 +60,25 @@ public final class BigQueryDriver: StorageDriver, @unchecked Sendable {
         public var description: String
     }
 
-    public init(configuration c: Configuration, timeout: Duration = .seconds(15)) throws(Invalid) {
+    public var destination: String { "project \(configuration.projectID) table \(configuration.dataset).\(configuration.table)" }
+
+    /// From the `-bq_*` flags and the swapped `-storage_driver_table`/`-storage_driver_db` (the registry's factory).
+    public convenience init(name: String = "bigquery", options: StorageOptions) throws(Invalid) {
+        var c = Configuration()
+        c.projectID = options.bqProjectID
+        c.dataset = options.table
+        c.table = options.db
+        c.account = options.bqAccount
+        c.credentialsFile = options.bqCredentialsFile
+        c.clientID = options.bqID
+        c.secret = options.bqSecret
+        try self.init(name: name, configuration: c, machine: options.machineName)
+    }
+
+    public init(name: String = "bigquery", configuration c: Configuration, timeout: Duration = .seconds(15),
+                machine: String = StorageOptions.hostname()) throws(Invalid) {
+        self.name = name
+        self.machine = machine
         for (flag, value) in [("-bq_project_id", c.projectID), ("-bq_account", c.account), ("-bq_credentials_file", c.credentialsFile),
                               ("-storage_driver_table (the dataset)", c.dataset), ("-storage_driver_db (the table)", c.table)] where value.isEmpty {
             throw Invalid(description: "bigquery: \(flag) is required")
@@ -193,7 +212,7 @@ public final class BigQueryDriver: StorageDriver, @unchecked Sendable {
     }
 
     /// The insertAll body: per sample the main row and a row per filesystem, each with an insertId.
-    public func insertAllBody(_ batch: [StoredSample], machine: String = StorageDocuments.machineName) -> [UInt8] {
+    public func insertAllBody(_ batch: [StoredSample]) -> [UInt8] {
         var w = JSONWriter(capacity: batch.count * 700)
         w.beginObject()
         w.field("kind", "bigquery#tableDataInsertAllRequest")
@@ -201,7 +220,7 @@ public final class BigQueryDriver: StorageDriver, @unchecked Sendable {
         w.beginArray()
         for s in batch {
             let sample = s.sample, m = sample.memory
-            let net = sample.network.first
+            let net = FlatStats.firstInterface(sample)
             let time = Self.timestamp(sample.timestampNanos)
             let idBase = "\(machine)|\(s.referenceName)|\(sample.timestampNanos)"
             func row(_ id: String, _ body: (inout JSONWriter) -> Void) {

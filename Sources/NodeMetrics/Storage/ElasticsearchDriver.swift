@@ -1,8 +1,8 @@
 import FoundationEssentials
 import Logging
 
-/// `-storage_driver=elasticsearch`: cAdvisor's document (`StorageDocuments.detailSpec`: timestamp in
-/// µs, machine_name, container_Name, container_stats) into `-storage_driver_es_index` with type
+/// `-storage_driver=elasticsearch`: cAdvisor's document (`RedisDriver.document`, the redis driver's:
+/// timestamp in µs, machine_name, container_Name, container_stats) into `-storage_driver_es_index` with type
 /// `-storage_driver_es_type`, a batch per request through the bulk API (`POST /_bulk`, NDJSON: an
 /// `index` action line and the document per sample), on `-storage_driver_es_host`.
 ///
@@ -14,11 +14,11 @@ import Logging
 /// (requests always go to the given host; a load balancer in front does what sniffing did). No
 /// start-up health check: the backend retries while the cluster is down.
 public final class ElasticsearchDriver: StorageDriver, @unchecked Sendable {
-    public let name = "elasticsearch"
+    public let name: String
     public let configuration: Configuration
     private let url: PushURL
     private let client: UnixHTTPClient
-    private let deviceName: CAdvisorV1Stats.DeviceNamer
+    private let machine: String
     private let logger = Logger(label: "node-metrics.storage.elasticsearch")
 
     /// The `-storage_driver_es_*` flags.
@@ -36,15 +36,28 @@ public final class ElasticsearchDriver: StorageDriver, @unchecked Sendable {
     }
 
     /// `-storage_driver_es_host` is checked now (an http(s) URL), so a bad one stops start-up.
-    public init(configuration: Configuration, timeout: Duration = .seconds(10),
-                deviceName: @escaping CAdvisorV1Stats.DeviceNamer = { _, _ in "" }) throws(PushURL.Invalid) {
+    public var destination: String { "\(configuration.host) index \(configuration.index)" }
+
+    /// From the `-storage_driver_es_*` flags (the registry's factory).
+    public convenience init(name: String = "elasticsearch", options: StorageOptions) throws(PushURL.Invalid) {
+        var c = Configuration()
+        c.host = options.esHost
+        c.index = options.esIndex
+        c.type = options.esType
+        c.enableSniffer = options.esEnableSniffer
+        try self.init(name: name, configuration: c, machine: options.machineName)
+    }
+
+    public init(name: String = "elasticsearch", configuration: Configuration, timeout: Duration = .seconds(10),
+                machine: String = StorageOptions.hostname()) throws(PushURL.Invalid) {
+        self.name = name
         self.configuration = configuration
+        self.machine = machine
         guard !configuration.index.isEmpty else { throw PushURL.Invalid(description: "-storage_driver_es_index is empty") }
         var url = try PushURL(configuration.host)
         if !url.path.hasSuffix("/") { url.path += "/" }
         self.url = url
         client = UnixHTTPClient(endpoint: url.endpoint, timeout: timeout)
-        self.deviceName = deviceName
     }
 
     /// The NDJSON body of one bulk request.
@@ -61,7 +74,7 @@ public final class ElasticsearchDriver: StorageDriver, @unchecked Sendable {
         for s in batch {
             body.append(contentsOf: action.bytes)
             body.append(0x0A)
-            body.append(contentsOf: StorageDocuments.detailSpec(s, deviceName: deviceName))
+            body.append(contentsOf: RedisDriver.document(s, machine: machine))
             body.append(0x0A)
         }
         return body

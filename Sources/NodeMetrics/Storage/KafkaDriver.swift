@@ -1,7 +1,6 @@
 import CCgroupFast
 
-/// `-storage_driver=kafka`: one JSON message per sample (`StorageDocuments.kafkaMessage`, cAdvisor's
-/// layout) to `-storage_driver_kafka_topic` on the `-storage_driver_kafka_broker_list` brokers,
+/// `-storage_driver=kafka`: one JSON message per sample (`message`, cAdvisor's layout) to `-storage_driver_kafka_topic` on the `-storage_driver_kafka_broker_list` brokers,
 /// through librdkafka (acks=all, no key: a random partition, as cAdvisor's producer).
 ///
 /// Differences from cAdvisor, decided: `-storage_driver_kafka_ssl_verify=true` (the default)
@@ -12,12 +11,14 @@ import CCgroupFast
 /// so a consumer can see a message twice (at-least-once), never an undrained error channel stalling
 /// the sampler. Start-up does not wait for the brokers.
 public final class KafkaDriver: StorageDriver, @unchecked Sendable {
-    public let name = "kafka"
+    public let name: String
     public let configuration: Configuration
     /// Owned; used from the backend's sender thread only (the `StorageDriver` contract).
     private let producer: OpaquePointer
-    private let deviceName: CAdvisorV1Stats.DeviceNamer
+    private let machine: String
     private var closed = false
+
+    public var destination: String { "kafka://\(configuration.brokerList) topic \(configuration.topic)" }
 
     /// The `-storage_driver_kafka_*` flags.
     public struct Configuration: Sendable {
@@ -37,7 +38,19 @@ public final class KafkaDriver: StorageDriver, @unchecked Sendable {
         public var description: String
     }
 
-    public init(configuration: Configuration, deviceName: @escaping CAdvisorV1Stats.DeviceNamer = { _, _ in "" }) throws(Invalid) {
+    /// From the `-storage_driver_kafka_*` flags (the registry's factory).
+    public convenience init(name: String = "kafka", options: StorageOptions) throws(Invalid) {
+        var c = Configuration()
+        c.brokerList = options.kafkaBrokerList
+        c.topic = options.kafkaTopic
+        c.sslCert = options.kafkaSSLCert
+        c.sslKey = options.kafkaSSLKey
+        c.sslCA = options.kafkaSSLCA
+        c.sslVerify = options.kafkaSSLVerify
+        try self.init(name: name, configuration: c, machine: options.machineName)
+    }
+
+    public init(name: String = "kafka", configuration: Configuration, machine: String = StorageOptions.hostname()) throws(Invalid) {
         let c = configuration
         let tlsFiles = [c.sslCert, c.sslKey, c.sslCA].filter { !$0.isEmpty }.count
         guard tlsFiles == 0 || tlsFiles == 3 else {
@@ -54,8 +67,25 @@ public final class KafkaDriver: StorageDriver, @unchecked Sendable {
             throw Invalid(description: "kafka: \(Self.text(err))")
         }
         producer = p
+        self.name = name
         self.configuration = c
-        self.deviceName = deviceName
+        self.machine = machine
+    }
+
+    /// `{"timestamp":<send time, RFC 3339 ns>,"machine_name":…,"container_Name":…,"container_Id":…
+    /// (when the runtime knows it),"container_stats":{v1 ContainerStats}}`, in cAdvisor's key order.
+    public static func message(_ s: StoredSample, sendTimeNanos: Int64, machine: String) -> [UInt8] {
+        var w = JSONWriter(capacity: 4096)
+        w.beginObject()
+        w.field("timestamp", GoTime.rfc3339Nano(nanosSinceEpoch: sendTimeNanos))
+        w.field("machine_name", machine)
+        w.field("container_Name", s.referenceName)
+        // ContainerReference.Id as /api/v1.3 writes it (CAdvisorV1Info.reference); omitted when empty.
+        if !s.metadata.runtime.isEmpty, let id = s.metadata.aliases.last, !id.isEmpty { w.field("container_Id", id) }
+        w.key("container_stats")
+        CAdvisorV1Stats.write(s.sample, to: &w)
+        w.endObject()
+        return w.bytes
     }
 
     static func text(_ buffer: [CChar]) -> String {
@@ -72,7 +102,7 @@ public final class KafkaDriver: StorageDriver, @unchecked Sendable {
         var err = [CChar](repeating: 0, count: 512)
         let now = Clocks.wallNanos()
         for s in batch {
-            let message = StorageDocuments.kafkaMessage(s, sendTimeNanos: now, deviceName: deviceName)
+            let message = Self.message(s, sendTimeNanos: now, machine: machine)
             let rc = message.withUnsafeBytes { raw -> Int32 in
                 guard let base = raw.baseAddress else { return 0 } // an empty message: nothing to send
                 return cgf_kafka_produce(producer, base, raw.count, &err, err.count)

@@ -130,7 +130,18 @@ public final class PushCounters: Sendable {
     public let dropped = Atomic<UInt64>(0)
     public let errors = Atomic<UInt64>(0)
     public let buffered = Atomic<Int>(0)
+    public let failingInARow = Atomic<Int>(0)
+    public let lastError = Mutex<String?>(nil)
     public init() {}
+}
+
+/// The push paths beside the storage drivers (remote write) report here; `/metrics`
+/// (`node_metrics_storage_*`) and `/validate/` read their counters with the drivers'.
+public final class PushStatusBoard: Sendable {
+    private let sources = Mutex<[@Sendable () -> [StorageDriverStatus]]>([])
+    public init() {}
+    public func add(_ source: @escaping @Sendable () -> [StorageDriverStatus]) { sources.withLock { $0.append(source) } }
+    public var statuses: [StorageDriverStatus] { sources.withLock { $0 }.flatMap { $0() } }
 }
 
 /// Pushes what `/metrics` shows to remote-write receivers: every interval it renders the
@@ -170,6 +181,23 @@ public final class RemoteWriter: @unchecked Sendable {
         self.logger = logger
         let intervalNanos = max(configuration.interval.nanoseconds, 1_000_000)
         queueLimit = max(2, Int(min(configuration.bufferDuration.nanoseconds / intervalNanos, 100_000)))
+        exporter.manager.configuration.pushStatus.add { [weak self] in self?.statuses ?? [] }
+    }
+
+    /// Each URL's counters as the storage drivers' (`driver="remote_write"`, then `remote_write#2`, …;
+    /// in samples).
+    public var statuses: [StorageDriverStatus] {
+        targets.indices.map { i in
+            let c = counters[i]
+            var s = StorageDriverStatus(name: i == 0 ? "remote_write" : "remote_write#\(i + 1)", destination: targets[i].url.text)
+            s.sent = c.sent.load(ordering: .relaxed)
+            s.dropped = c.dropped.load(ordering: .relaxed)
+            s.sendErrors = c.errors.load(ordering: .relaxed)
+            s.buffered = c.buffered.load(ordering: .relaxed)
+            s.failingInARow = c.failingInARow.load(ordering: .relaxed)
+            s.lastError = c.lastError.withLock { $0 }
+            return s
+        }
     }
 
     /// Starts the render thread and one sender thread per URL.
@@ -255,9 +283,12 @@ public final class RemoteWriter: @unchecked Sendable {
                     if failing { logger.info("remote write to \(target.url) is sending again") }
                 }
                 failing = false
+                counter.failingInARow.store(0, ordering: .relaxed)
                 backoff = .milliseconds(250)
             case .retry(let why):
                 counter.errors.add(1, ordering: .relaxed)
+                counter.failingInARow.add(1, ordering: .relaxed)
+                counter.lastError.withLock { $0 = why }
                 if !failing { logger.warning("remote write to \(target.url) failed, retrying with backoff: \(why)") }
                 failing = true
                 _ = sleep(backoff)

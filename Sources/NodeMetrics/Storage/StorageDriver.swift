@@ -30,4 +30,11 @@ public protocol StorageDriver: AnyObject, Sendable {
     func write(_ batch: [StoredSample]) throws
     /// Flushes what the driver holds and releases its connections (once, after the last write).
     func close()
+    /// Where the driver sends, for `/validate/`.
+    var destination: String { get }
+}
+
+extension StorageDriver {
+    /// Where the driver sends, for `/validate/` ("http://host:8086 db=cadvisor"); empty by default.
+    public var destination: String { "" }
 }
