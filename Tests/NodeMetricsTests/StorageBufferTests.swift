@@ -115,12 +115,15 @@ import Testing
         let backends = StorageBackends(drivers: [driver], policy: policy)
         try backends.start()
         defer { backends.close(grace: .zero) }
-        let now = Clocks.wallNanos()
-        backends.offer(Self.sample(now - 10_000_000_000)) // 10 s old: dropped at once
-        backends.offer(Self.sample(now))
-        #expect(Self.status(backends).dropped == 1)
+        // Ages count from the offer (monotonic), not from the sample's wall-clock time.
+        backends.offer(Self.sample(Clocks.wallNanos() - 10_000_000_000))
+        Thread.sleep(forTimeInterval: 1)
+        backends.offer(Self.sample(Clocks.wallNanos()))
+        #expect(Self.status(backends).dropped == 0)
+        #expect(Self.status(backends).buffered == 2)
+        // Both age out, oldest first, while the backend stays down.
+        #expect(eventually(6) { Self.status(backends).dropped == 1 ? true : nil } != nil)
         #expect(Self.status(backends).buffered == 1)
-        // The remaining one ages out while the backend stays down.
         #expect(eventually(6) { Self.status(backends).dropped == 2 ? true : nil } != nil)
         #expect(Self.status(backends).buffered == 0)
     }

@@ -56,7 +56,8 @@ final class RunningInfluxDB {
 
     /// One request over HTTP/1.0 (so the answer is never chunked).
     func http(_ requestLine: String, body: String = "") throws -> (status: Int, body: String) {
-        let r = try LoopbackHTTP.request(port: port, "\(requestLine) HTTP/1.0\r\nContent-Length: \(body.utf8.count)\r\n\r\n\(body)")
+        let type = body.isEmpty ? "" : "Content-Type: application/x-www-form-urlencoded\r\n"
+        let r = try LoopbackHTTP.request(port: port, "\(requestLine) HTTP/1.0\r\n\(type)Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
         return (r.status, r.body)
     }
 

@@ -59,8 +59,14 @@ final class StorageSender: @unchecked Sendable {
     let policy: StorageBufferPolicy
     private let logger: Logger
 
+    /// A buffered sample and when it was offered (monotonic ns: a wall clock step drops nothing).
+    private struct Entry {
+        var sample: StoredSample
+        var offered: Int64
+    }
+
     private struct State {
-        var queue: [StoredSample] = []
+        var queue: [Entry] = []
         var head = 0
         var inflight = 0
         var status: StorageDriverStatus
@@ -85,7 +91,7 @@ final class StorageSender: @unchecked Sendable {
         mutating func trim(now: Int64, policy: StorageBufferPolicy) {
             let oldest = now &- policy.maxAge.nanoseconds
             var stale = 0
-            while head + stale < queue.count && queue[head + stale].sample.timestampNanos < oldest { stale += 1 }
+            while head + stale < queue.count && queue[head + stale].offered < oldest { stale += 1 }
             dropOldest(stale)
             let excess = waiting + inflight - policy.maxSamples
             if excess > 0 { dropOldest(excess) }
@@ -104,11 +110,12 @@ final class StorageSender: @unchecked Sendable {
         state = Mutex(State(status: StorageDriverStatus(name: label, destination: driver.destination)))
     }
 
-    /// Queues a sample (never blocks on the backend). Full: the oldest is dropped and counted.
+    /// Queues a sample offered at `now` (monotonic ns; never blocks on the backend). Full: the oldest
+    /// is dropped and counted.
     func offer(_ sample: StoredSample, now: Int64) {
         state.withLock { s in
             guard !s.finished else { s.status.dropped &+= 1; return }
-            s.queue.append(sample)
+            s.queue.append(Entry(sample: sample, offered: now))
             s.trim(now: now, policy: policy)
         }
     }
@@ -126,7 +133,7 @@ final class StorageSender: @unchecked Sendable {
     }
 
     /// Takes up to a batch (oldest first) and marks it in flight.
-    private func take(now: Int64) -> (batch: [StoredSample], stopping: Bool, deadline: Int64) {
+    private func take(now: Int64) -> (batch: [Entry], stopping: Bool, deadline: Int64) {
         state.withLock { s in
             s.trim(now: now, policy: policy)
             let n = min(s.waiting, policy.maxBatch)
@@ -147,7 +154,7 @@ final class StorageSender: @unchecked Sendable {
     }
 
     /// A failed batch goes back in front of what came meanwhile, then the bounds apply again.
-    private func failed(_ batch: [StoredSample], _ error: any Error, now: Int64) -> Int {
+    private func failed(_ batch: [Entry], _ error: any Error, now: Int64) -> Int {
         state.withLock { s in
             s.inflight = 0
             s.queue = batch + s.queue[s.head...]
@@ -184,7 +191,7 @@ final class StorageSender: @unchecked Sendable {
         while true {
             sleep(until: next, backoff: backingOff)
             backingOff = false
-            let (batch, stopping, deadline) = take(now: Clocks.wallNanos())
+            let (batch, stopping, deadline) = take(now: Clocks.monotonicNanos())
             let now = Clocks.monotonicNanos()
             if batch.isEmpty {
                 if stopping { break }
@@ -192,13 +199,13 @@ final class StorageSender: @unchecked Sendable {
                 continue
             }
             do {
-                try driver.write(batch)
+                try driver.write(batch.map(\.sample))
                 sent(batch.count)
                 // More than a batch waiting (a backend back after an outage): send on at once.
                 let more = state.withLock { $0.waiting > 0 }
                 next = more || stopping ? now : now + policy.flushInterval.nanoseconds
             } catch {
-                let failures = failed(batch, error, now: Clocks.wallNanos())
+                let failures = failed(batch, error, now: Clocks.monotonicNanos())
                 if failures == 1 || failures % 10 == 0 {
                     logger.warning("storage driver write failed; retrying with backoff",
                                    metadata: ["driver": "\(driver.name)", "samples": "\(batch.count)",
@@ -269,7 +276,7 @@ public final class StorageBackends: Sendable {
 
     /// Hands a stored sample to every driver's buffer (called by the manager after `store.append`).
     public func offer(_ sample: StoredSample) {
-        let now = Clocks.wallNanos()
+        let now = Clocks.monotonicNanos()
         for s in senders { s.offer(sample, now: now) }
     }
 
