@@ -31,7 +31,11 @@ if ! docker image inspect local/debian:bookworm-minbase >/dev/null 2>&1; then
 fi
 rm -rf "$STATE/binary" && mkdir -p "$STATE/binary"
 cp "$BIN" "$STATE/binary/node-metrics" && strip "$STATE/binary/node-metrics"
-printf 'FROM local/debian:bookworm-minbase\nCOPY node-metrics /out/node-metrics\n' > "$STATE/binary/Dockerfile"
+# The shared libraries the binary links (librdkafka, libsnappy: not in a minbase root) go into the
+# builder image at their paths, where its ldd finds them for the runtime stage.
+mkdir -p "$STATE/binary/libs"
+ldd "$BIN" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | while read -r lib; do cp -L --parents "$lib" "$STATE/binary/libs/"; done
+printf 'FROM local/debian:bookworm-minbase\nCOPY libs/ /\nCOPY node-metrics /out/node-metrics\n' > "$STATE/binary/Dockerfile"
 docker build -q -t local/node-metrics-prebuilt:test "$STATE/binary" >/dev/null
 docker build -q --build-arg BUILD_IMAGE=local/node-metrics-prebuilt:test -t local/node-metrics:test . >/dev/null
 echo "image local/node-metrics:test $(docker image inspect -f '{{.Size}}' local/node-metrics:test) bytes," \

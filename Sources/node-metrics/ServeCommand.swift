@@ -20,6 +20,7 @@ struct Serve: AsyncParsableCommand {
 
     /// cAdvisor's flags that only need accepting (and a warning when their feature is not built).
     @OptionGroup var compat: CAdvisorCompatFlags
+    @OptionGroup(title: "Prometheus remote write") var remoteWrite: RemoteWriteFlags
 
     // MARK: HTTP
     @Option(name: flag("listen_ip"), help: "IP to listen on; empty for all.")
@@ -172,7 +173,17 @@ struct Serve: AsyncParsableCommand {
         guard storageDuration > .zero else { throw ValidationError("-storage_duration must be positive") }
         _ = try managerConfiguration()
         _ = try metricsConfiguration()
+        _ = try remoteWriteConfiguration()
         try checkStorageDriverNames()
+    }
+
+    /// `-remote_write_*` (nil without a URL); the queue holds `-storage_driver_buffer_duration`.
+    func remoteWriteConfiguration() throws -> RemoteWriteConfiguration? {
+        let buffer: Duration
+        do { buffer = try GoDuration.parse(compat.storageDriverBufferDuration) } catch {
+            throw ValidationError("-storage_driver_buffer_duration: \(error.description)")
+        }
+        return try remoteWrite.configuration(housekeepingInterval: housekeepingInterval, bufferDuration: buffer)
     }
 
     /// The authenticator of -http_auth_file (basic; it wins as in cAdvisor) or -http_digest_file; nil

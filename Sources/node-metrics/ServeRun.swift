@@ -75,6 +75,11 @@ extension Serve {
             }),
         ]
         if seccomp.value { services.append(SandboxMonitorService(logger: logger)) }
+        if let config = try remoteWriteConfiguration() {
+            let writer = try RemoteWriter(configuration: config, exporter: exporter)
+            logger.info("remote write", metadata: ["urls": "\(config.urls.joined(separator: ","))", "interval": "\(config.interval)"])
+            services.append(RemoteWriteService(writer: writer))
+        }
         let credentials = ([authenticator, tls, tokens] as [(any CredentialFiles)?]).compactMap { $0 }
         if !credentials.isEmpty { services.append(CredentialReloadService(credentials: credentials, logger: logger)) }
         let group = ServiceGroup(configuration: .init(services: services.map { .init(service: $0) },
@@ -201,5 +206,16 @@ struct HTTPService: Service {
             channel.close(promise: nil)
         }
         try await server.shutdown()
+    }
+}
+
+/// Pushes the series to the remote-write URLs until graceful shutdown, then sends what is queued
+/// for up to 3 s.
+struct RemoteWriteService: Service {
+    let writer: RemoteWriter
+    func run() async throws {
+        try writer.start()
+        try? await gracefulShutdown()
+        writer.stop(flushTimeout: .seconds(3))
     }
 }

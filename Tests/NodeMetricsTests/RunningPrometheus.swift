@@ -9,8 +9,9 @@ final class RunningPrometheus {
     let child: ChildProcess
     let port: Int
 
-    /// `scrapeConfigs`: YAML list items (each starting `- job_name:`), indented by two spaces.
-    init(scrapeConfigs: String) throws {
+    /// `scrapeConfigs`: YAML list items (each starting `- job_name:`), indented by two spaces;
+    /// `arguments`: more command-line flags (`--web.enable-remote-write-receiver`).
+    init(scrapeConfigs: String, arguments: [String] = []) throws {
         directory = try TemporaryDirectory()
         let config = """
         global:
@@ -24,7 +25,7 @@ final class RunningPrometheus {
             let port = Int.random(in: 20000...60000)
             let p = try ChildProcess("/usr/bin/prometheus", ["--config.file=\(directory.file("prometheus.yml"))",
                                                              "--storage.tsdb.path=\(directory.file("data"))",
-                                                             "--web.listen-address=127.0.0.1:\(port)"])
+                                                             "--web.listen-address=127.0.0.1:\(port)"] + arguments)
             usleep(1_000_000)
             if p.process.isRunning {
                 child = p

@@ -428,7 +428,9 @@ extension InotifyUsers {
             let cases: [([String], String)] = [
                 (["-storage_driver=nosuch"], "unknown backend storage driver \"nosuch\""),
                 (["-storage_driver=stdout, statsd"], "\" statsd\""),
-                (["-storage_driver=kafka"], "storage driver \"kafka\" is not built yet"),
+                (["-storage_driver=bigquery", "-bq_account=a@b", "-bq_credentials_file=/k.pem"], "-bq_project_id is required"),
+                (["-storage_driver=kafka", "-storage_driver_kafka_ssl_ca=/ca.pem"], "-storage_driver_kafka_ssl_cert, _ssl_key and _ssl_ca"),
+                (["-storage_driver=elasticsearch", "-storage_driver_es_host=localhost:9200"], "localhost:9200: not an http"),
                 (["-storage_driver=influxdb", "-storage_driver_host=localhost"], "-storage_driver_host=localhost"),
                 (["-storage_driver=redis", "-storage_driver_host=h:99999"], "-storage_driver_host=h:99999"),
                 (["-storage_driver=influxdb", "-storage_driver_password_file=/nonexistent/pw"], "-storage_driver_password_file: cannot read /nonexistent/pw"),

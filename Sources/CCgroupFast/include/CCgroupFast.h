@@ -11,4 +11,5 @@
 #include "cgf_auth.h"
 #include "cgf_sandbox.h"
 #include "cgf_crash.h"
+#include "cgf_push.h"
 #endif

@@ -27,6 +27,9 @@ public struct ManagerConfiguration: Sendable {
     public var descriptorBudget: DescriptorBudget?
     /// `-storage_driver`: every stored sample is also offered to these (nil: none).
     public var backends: StorageBackends?
+    /// Push paths beside the drivers (remote write) whose counters `/metrics` and `/validate/` show
+    /// with the drivers'.
+    public var pushStatus = PushStatusBoard()
 
     public init() {}
 }

@@ -108,8 +108,9 @@ public final class PrometheusExporter: Sendable {
         }
 
         Self.writeSampleFailures(failures, &sink.writer) // node_metrics_* sorts before process_*
-        if let backends = manager.configuration.backends, !backends.isEmpty {
-            Self.writeStorage(backends.statuses, &sink.writer)
+        let pushed = (manager.configuration.backends?.statuses ?? []) + manager.configuration.pushStatus.statuses
+        if !pushed.isEmpty {
+            Self.writeStorage(pushed, &sink.writer)
         }
         AgentProcessMetrics.write(&sink.writer)
         lastSize.store(sink.writer.bytes.count, ordering: .relaxed)

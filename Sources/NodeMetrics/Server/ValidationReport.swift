@@ -61,8 +61,8 @@ public enum ValidationReport {
             out += "\t\(name): latest sample failed (\(reason))\n"
         }
         if !m.scrapeErrors.isEmpty { out += "\tmachine info: \(m.scrapeErrors.joined(separator: "; "))\n" }
-        if let backends = manager.configuration.backends, !backends.isEmpty {
-            let statuses = backends.statuses
+        let statuses = (manager.configuration.backends?.statuses ?? []) + manager.configuration.pushStatus.statuses
+        if !statuses.isEmpty {
             let failing = statuses.filter { $0.failingInARow > 0 }.count
             out += "\nStorage drivers: \(failing == 0 ? "[all sending]" : "[\(failing) failing]")\n"
             for s in statuses {

@@ -81,14 +81,10 @@ public enum StorageDriverRegistry {
         "statsd": { name, options in try StatsdDriver(name: name, options: options) },
         "influxdb": { name, options in try InfluxDBDriver(name: name, options: options) },
         "redis": { name, options in try RedisDriver(name: name, options: options) },
-        "kafka": { name, _ in throw StorageDriverRegistry.notBuiltYet(name) },
-        "elasticsearch": { name, _ in throw StorageDriverRegistry.notBuiltYet(name) },
-        "bigquery": { name, _ in throw StorageDriverRegistry.notBuiltYet(name) },
+        "kafka": { name, options in try KafkaDriver(name: name, options: options) },
+        "elasticsearch": { name, options in try ElasticsearchDriver(name: name, options: options) },
+        "bigquery": { name, options in try BigQueryDriver(name: name, options: options) },
     ]
-
-    static func notBuiltYet(_ name: String) -> StorageConfigurationError {
-        StorageConfigurationError("storage driver \"\(name)\" is not built yet")
-    }
 
     /// The items of a `-storage_driver` value as cAdvisor splits it: on `,`, not trimmed, empty items
     /// skipped, a repeated name kept (a second instance).

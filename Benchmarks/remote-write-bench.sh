@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Cost of Prometheus remote write: N real cgroups (Benchmarks/cgroups.sh), the agent serving at
+# housekeeping 1 s (dynamic housekeeping off), once without remote write and once pushing every
+# second to a local victoria-metrics (random loopback port, temporary storage); for each run, its
+# CPU as % of one core over SECONDS after a 15 s warm-up (/proc/<pid>/stat) and its RSS at the end.
+# Cleans up the agent, the receiver, the cgroups and the temp dir, even on failure.
+# Usage (root): Benchmarks/remote-write-bench.sh N SECONDS      e.g. 200 120
+set -euo pipefail
+N=${1:?N}; SECONDS_TOTAL=${2:?seconds}
+cd "$(dirname "$0")/.."
+BIN=${BIN:-.build/release/node-metrics}
+[ -x "$BIN" ] || swift build -c release >/dev/null
+source Benchmarks/cgroups.sh
+TMP=$(mktemp -d /tmp/remote-write-bench-XXXXXX)
+EXTRA_CLEANUP='for p in ${agent:-} ${vm:-}; do kill -9 $p 2>/dev/null || true; done; rm -rf "$TMP"'
+make_cgroups "$N"
+VMPORT=$((20000 + RANDOM % 30000))
+/usr/bin/victoria-metrics -httpListenAddr=127.0.0.1:$VMPORT -storageDataPath="$TMP/vm" -loggerLevel=ERROR >"$TMP/vm.log" 2>&1 &
+vm=$!
+for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$VMPORT/health" >/dev/null && break; sleep 0.2; done
+tck=$(getconf CLK_TCK)
+measure() { # label, extra flags...
+  local label=$1; shift
+  local port=$((20000 + RANDOM % 30000))
+  URL=http://127.0.0.1:$port
+  "$BIN" -port=$port -listen_ip=127.0.0.1 -housekeeping_interval=1s -allow_dynamic_housekeeping=false "$@" >"$TMP/agent.log" 2>&1 &
+  agent=$!
+  wait_for_cgroups "$N"
+  sleep 15
+  read -r t0 < <(awk '{print $14+$15}' /proc/$agent/stat); w0=$(date +%s.%N)
+  sleep "$SECONDS_TOTAL"
+  read -r t1 < <(awk '{print $14+$15}' /proc/$agent/stat); w1=$(date +%s.%N)
+  rss=$(awk '/VmRSS/ {print $2}' /proc/$agent/status); hwm=$(awk '/VmHWM/ {print $2}' /proc/$agent/status)
+  kill "$agent"; wait "$agent" 2>/dev/null || true; agent=""
+  printf 'remote-write-bench: %-16s %d cgroups (%d exported), %ds: CPU %.2f%% of one core, RSS %.1f MiB (peak %.1f MiB)\n' \
+    "$label" "$N" "$seen" "$SECONDS_TOTAL" "$(echo "($t1 - $t0) / $tck / ($w1 - $w0) * 100" | bc -l)" \
+    "$(echo "$rss/1024" | bc -l)" "$(echo "$hwm/1024" | bc -l)"
+}
+measure "off"
+measure "remote write on" -remote_write_url=http://127.0.0.1:$VMPORT/api/v1/write -remote_write_external_labels=node=bench
+series=$(curl -s "http://127.0.0.1:$VMPORT/api/v1/query?query=count(%7Bnode%3D%22bench%22%7D)" | sed -n 's/.*"value":\[[^,]*,"\([0-9]*\)".*/\1/p')
+echo "remote-write-bench: victoria-metrics holds ${series:-?} series from the run"
