@@ -34,7 +34,12 @@ cp "$BIN" "$STATE/binary/node-metrics" && strip "$STATE/binary/node-metrics"
 # The shared libraries the binary links (librdkafka, libsnappy: not in a minbase root) go into the
 # builder image at their paths, where its ldd finds them for the runtime stage.
 mkdir -p "$STATE/binary/libs"
-ldd "$BIN" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | while read -r lib; do cp -L --parents "$lib" "$STATE/binary/libs/"; done
+ldd "$BIN" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | while read -r lib; do
+  case "$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null)" in
+    libc6:*) ;; # the image's own C library and loader stay a matching pair
+    *) cp -L --parents "$lib" "$STATE/binary/libs/" ;;
+  esac
+done
 printf 'FROM local/debian:bookworm-minbase\nCOPY libs/ /\nCOPY node-metrics /out/node-metrics\n' > "$STATE/binary/Dockerfile"
 docker build -q -t local/node-metrics-prebuilt:test "$STATE/binary" >/dev/null
 docker build -q --build-arg BUILD_IMAGE=local/node-metrics-prebuilt:test -t local/node-metrics:test . >/dev/null
