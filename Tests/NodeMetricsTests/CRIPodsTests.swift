@@ -184,9 +184,8 @@ extension RuntimeDaemons {
             #expect(Set(p.keys).isSubset(of: V.PodStats.keys), "\(p.keys)")
             for v in p["volume"] as? [[String: Any]] ?? [] { #expect(Set(v.keys).isSubset(of: V.VolumeStats.keys), "\(v.keys)") }
         }
-        agent.child.stop()
         // The walks (statfs, getdents) and the CRI calls run inside the seccomp sandbox.
-        let refusals = agent.child.log.split(separator: "\n").filter { $0.contains("seccomp refused") && !$0.contains("syscall=mount") }
+        let refusals = agent.stopAndCollectSandboxRefusals()
         #expect(refusals.isEmpty, "\(refusals)")
     }
 }

@@ -101,9 +101,8 @@ extension RuntimeDaemons {
             try agent.get("/api/v2.0/events\(appName)?deletion_events=true").body.contains("containerDeletion") ? true : nil
         }
         #expect(deleted == true)
-        agent.child.stop()
         // Only the start-up self-check's mount(2) may be refused: gRPC works inside the sandbox.
-        let refusals = agent.child.log.split(separator: "\n").filter { $0.contains("seccomp refused") && !$0.contains("syscall=mount") }
+        let refusals = agent.stopAndCollectSandboxRefusals()
         #expect(refusals.isEmpty, "\(refusals)")
     }
 

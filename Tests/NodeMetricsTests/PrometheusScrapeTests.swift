@@ -67,6 +67,13 @@ struct RunningAgent {
     func get(_ path: String, headers: String = "") throws -> (status: Int, headers: String, body: String) {
         try LoopbackHTTP.request(port: port, "GET \(path) HTTP/1.1\r\nHost: x\r\n\(headers)Connection: close\r\n\r\n")
     }
+
+    /// Stops the agent and returns the system calls its seccomp sandbox refused (the start-up
+    /// self-check's mount(2) aside): empty when everything it did ran inside the sandbox.
+    func stopAndCollectSandboxRefusals() -> [Substring] {
+        child.stop()
+        return child.log.split(separator: "\n").filter { $0.contains("seccomp refused") && !$0.contains("syscall=mount") }
+    }
 }
 
 struct TestFailure: Error, CustomStringConvertible {

@@ -251,6 +251,9 @@ final class KafkaMockCluster {
         #expect(inOutage >= 6, "samples of the 10 s outage delivered after it: \(inOutage)")
         let metrics = try agent.get("/metrics").body
         #expect(metrics.contains("node_metrics_storage_send_errors_total{driver=\"kafka\"}"))
+        // librdkafka's threads (sockets, poll, its wake-up pipes) run inside the agent's sandbox.
+        let refusals = agent.stopAndCollectSandboxRefusals()
+        #expect(refusals.isEmpty, "\(refusals)")
     }
 
     /// The agent with `-storage_driver=elasticsearch`: the bulk server gets the live cgroups' documents.
@@ -277,5 +280,7 @@ final class KafkaMockCluster {
         let t = try #require(totals, "documents of \(cg.name)")
         #expect(t.last ?? 0 > t.first ?? 0)
         #expect(server.requests.allSatisfy { String(decoding: $0.body.prefix(80), as: UTF8.self).hasPrefix(#"{"index":{"_index":"nodes","_type":"stats"}}"#) })
+        let refusals = agent.stopAndCollectSandboxRefusals()
+        #expect(refusals.isEmpty, "\(refusals)")
     }
 }

@@ -254,6 +254,8 @@ extension InotifyUsers {
             #expect(try Self.counter(agent, "node_metrics_storage_buffered_samples", driver: "influxdb") != nil)
             let report = try agent.get("/validate/").body
             #expect(report.contains("Storage drivers: [all sending]") && report.contains("\tinfluxdb: http://127.0.0.1:\(influx.port) db cadvisor; sent "), "\(report.suffix(600))")
+            let refusals = agent.stopAndCollectSandboxRefusals() // the HTTP writes inside the sandbox
+            #expect(refusals.isEmpty, "\(refusals)")
         }
 
         /// The backend down for 10 s: the agent goes on sampling, retries, and delivers the samples of
@@ -336,6 +338,8 @@ extension InotifyUsers {
             }
             #expect(try (Self.counter(agent, "node_metrics_storage_sent_samples_total", driver: "redis") ?? 0) > 0)
             #expect(try agent.get("/validate/").body.contains("\tredis: redis://127.0.0.1:\(redis.port) list cadvisor; sent "))
+            let refusals = agent.stopAndCollectSandboxRefusals()
+            #expect(refusals.isEmpty, "\(refusals)")
         }
 
         @Test(arguments: [false, true]) func redisOutage(smallBuffer: Bool) throws {
