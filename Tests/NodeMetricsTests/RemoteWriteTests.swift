@@ -76,6 +76,26 @@ final class RunningVictoriaMetrics {
         #expect(series[2].value == .infinity)
     }
 
+    /// The encoder that keeps series' labels between renders gives the bytes of the plain path
+    /// (parse every line, encode every series), on a first render, a repeat with new values, and a
+    /// render where series come and go (labels with `}`, `"` and spaces in values included).
+    @Test func theCachingEncoderMatchesThePlainEncodingAcrossRenders() throws {
+        let external: [(name: String, value: String)] = [("cluster", "c1")]
+        let renders = [
+            "# TYPE a counter\na{id=\"/x\",name=\"} {\\\"q\\\" \"} 1\nb 2\nc{id=\"/y\"} NaN\n",
+            "# TYPE a counter\na{id=\"/x\",name=\"} {\\\"q\\\" \"} 1.5\nb 3 1700000000000\nc{id=\"/y\"} +Inf\n",
+            "b 4\nd{id=\"/z\",image=\"\"} -7e-05\na{id=\"/x\",name=\"} {\\\"q\\\" \"} 2\ncut{id=\"/w\n",
+        ]
+        var encoder = RemoteWriteEncoding.RequestEncoder()
+        for (i, text) in renders.enumerated() {
+            let bytes = Array(text.utf8)
+            let plain = RemoteWriteEncoding.series(fromExposition: bytes, timestampMillis: Int64(1000 + i), external: external)
+            let (request, samples) = encoder.encode(exposition: bytes, timestampMillis: Int64(1000 + i), external: external)
+            #expect(samples == plain.count && samples == 3, "render \(i)")
+            #expect(request == RemoteWriteEncoding.writeRequest(plain), "render \(i)")
+        }
+    }
+
     @Test func writeRequestBytesAndSnappyRoundTrip() throws {
         let s = RemoteWriteSeries(labels: [("__name__", "up"), ("job", "a")], value: 1, timestampMillis: 300)
         let raw = RemoteWriteEncoding.writeRequest([s])

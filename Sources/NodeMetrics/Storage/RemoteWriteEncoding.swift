@@ -36,24 +36,84 @@ public enum RemoteWriteEncoding {
     public static func writeRequest(_ series: [RemoteWriteSeries]) -> [UInt8] {
         var out: [UInt8] = []
         out.reserveCapacity(series.count * 160)
-        var ts: [UInt8] = [], label: [UInt8] = [], sample: [UInt8] = []
         for s in series {
-            ts.removeAll(keepingCapacity: true)
-            for (name, value) in s.labels {
-                label.removeAll(keepingCapacity: true)
-                bytesField(1, Array(name.utf8), &label)
-                bytesField(2, Array(value.utf8), &label)
-                bytesField(1, label, &ts)
-            }
-            sample.removeAll(keepingCapacity: true)
-            sample.append(0x09) // field 1, fixed64
-            withUnsafeBytes(of: s.value.bitPattern.littleEndian) { sample.append(contentsOf: $0) }
-            sample.append(0x10) // field 2, varint
-            varint(UInt64(bitPattern: s.timestampMillis), &sample)
-            bytesField(2, sample, &ts)
-            bytesField(1, ts, &out)
+            appendTimeSeries(labels: labelFields(s.labels), value: s.value, timestampMillis: s.timestampMillis, to: &out)
         }
         return out
+    }
+
+    /// A TimeSeries' `labels` fields (field 1, one Label message each), in the order given.
+    static func labelFields(_ labels: [(name: String, value: String)]) -> [UInt8] {
+        var fields: [UInt8] = [], label: [UInt8] = []
+        for (name, value) in labels {
+            label.removeAll(keepingCapacity: true)
+            bytesField(1, Array(name.utf8), &label)
+            bytesField(2, Array(value.utf8), &label)
+            bytesField(1, label, &fields)
+        }
+        return fields
+    }
+
+    /// One WriteRequest `timeseries` field: the encoded labels and one Sample.
+    static func appendTimeSeries(labels: [UInt8], value: Double, timestampMillis: Int64, to out: inout [UInt8]) {
+        let timestamp = UInt64(bitPattern: timestampMillis)
+        var timestampBytes = 1
+        var rest = timestamp >> 7
+        while rest != 0 { timestampBytes += 1; rest >>= 7 }
+        let sampleLength = 1 + 8 + 1 + timestampBytes // at most 20: its length is one byte
+        out.append(1 << 3 | 2) // WriteRequest field 1
+        varint(UInt64(labels.count + 2 + sampleLength), &out)
+        out.append(contentsOf: labels)
+        out.append(2 << 3 | 2) // TimeSeries field 2
+        out.append(UInt8(sampleLength))
+        out.append(0x09) // Sample field 1, fixed64
+        withUnsafeBytes(of: value.bitPattern.littleEndian) { out.append(contentsOf: $0) }
+        out.append(0x10) // Sample field 2, varint
+        varint(timestamp, &out)
+    }
+
+    /// Encodes one exposition after another into WriteRequests as `series(fromExposition:)` and
+    /// `writeRequest` would, keeping each series' encoded labels (keyed by the line's name and label
+    /// text) from one render to the next: label sets rarely change, so a render parses only the
+    /// values of known series. Entries not seen in a render are forgotten (bounded by the exposition).
+    public struct RequestEncoder {
+        private var labelsBySeries: [ArraySlice<UInt8>: [UInt8]] = [:]
+
+        public init() {}
+
+        /// The serialized WriteRequest of `text` and its number of samples.
+        public mutating func encode(exposition text: [UInt8], timestampMillis: Int64,
+                                    external: [(name: String, value: String)] = []) -> (request: [UInt8], samples: Int) {
+            var seen: [ArraySlice<UInt8>: [UInt8]] = [:]
+            seen.reserveCapacity(labelsBySeries.count)
+            var out: [UInt8] = []
+            out.reserveCapacity(labelsBySeries.count * 160)
+            var samples = 0
+            var lineStart = 0
+            let n = text.count
+            while lineStart < n {
+                var lineEnd = lineStart
+                while lineEnd < n && text[lineEnd] != 0x0A { lineEnd += 1 }
+                let line = text[lineStart..<lineEnd]
+                lineStart = lineEnd + 1
+                guard !line.isEmpty, line.first != UInt8(ascii: "#"), let keyEnd = RemoteWriteEncoding.seriesKeyEnd(line) else { continue }
+                let key = line[..<keyEnd]
+                if let labels = labelsBySeries[key] ?? seen[key],
+                   let (value, timestamp) = RemoteWriteEncoding.sampleFields(line[keyEnd...], timestampMillis) {
+                    seen[key] = labels
+                    RemoteWriteEncoding.appendTimeSeries(labels: labels, value: value, timestampMillis: timestamp, to: &out)
+                } else if let s = RemoteWriteEncoding.parseLine(line, timestampMillis, external) {
+                    let labels = RemoteWriteEncoding.labelFields(s.labels)
+                    seen[key] = labels
+                    RemoteWriteEncoding.appendTimeSeries(labels: labels, value: s.value, timestampMillis: s.timestampMillis, to: &out)
+                } else {
+                    continue
+                }
+                samples += 1
+            }
+            labelsBySeries = seen
+            return (out, samples)
+        }
     }
 
     static func bytesField(_ number: UInt8, _ payload: [UInt8], _ out: inout [UInt8]) {
@@ -158,7 +218,15 @@ public enum RemoteWriteEncoding {
             guard i < line.endIndex else { return nil }
             i += 1 // }
         }
-        let fields = line[i...].split(separator: 0x20)
+        guard let (value, timestamp) = sampleFields(line[i...], defaultTimestamp) else { return nil }
+        for e in external where !labels.contains(where: { $0.name == e.name }) { labels.append(e) }
+        labels.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        return RemoteWriteSeries(labels: labels, value: value, timestampMillis: timestamp)
+    }
+
+    /// The value and optional timestamp after a sample line's name and labels.
+    static func sampleFields(_ rest: ArraySlice<UInt8>, _ defaultTimestamp: Int64) -> (Double, Int64)? {
+        let fields = rest.split(separator: 0x20)
         guard let valueText = fields.first else { return nil }
         let text = String(decoding: valueText, as: UTF8.self)
         let value: Double
@@ -172,8 +240,27 @@ public enum RemoteWriteEncoding {
         }
         var timestamp = defaultTimestamp
         if fields.count > 1, let t = Int64(String(decoding: fields[fields.startIndex + 1], as: UTF8.self)) { timestamp = t }
-        for e in external where !labels.contains(where: { $0.name == e.name }) { labels.append(e) }
-        labels.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
-        return RemoteWriteSeries(labels: labels, value: value, timestampMillis: timestamp)
+        return (value, timestamp)
+    }
+
+    /// Where a sample line's name and labels end (after `}`, or the name when it has no labels);
+    /// quoted label values may hold any byte, `\"` included. Nil when the line is cut short.
+    static func seriesKeyEnd(_ line: ArraySlice<UInt8>) -> Int? {
+        var i = line.startIndex
+        while i < line.endIndex && line[i] != UInt8(ascii: "{") && line[i] != 0x20 { i += 1 }
+        guard i > line.startIndex else { return nil }
+        guard i < line.endIndex, line[i] == UInt8(ascii: "{") else { return i }
+        var quoted = false
+        i += 1
+        while i < line.endIndex {
+            switch line[i] {
+            case UInt8(ascii: "\\") where quoted: i += 1
+            case UInt8(ascii: "\""): quoted.toggle()
+            case UInt8(ascii: "}") where !quoted: return i + 1
+            default: break
+            }
+            i += 1
+        }
+        return nil
     }
 }

@@ -163,6 +163,8 @@ public final class RemoteWriter: @unchecked Sendable {
     private let logger: Logger
     /// Requests each queue holds at most.
     public let queueLimit: Int
+    /// The render thread's (`render` is its only caller).
+    private var encoder = RemoteWriteEncoding.RequestEncoder()
 
     /// Checks the URLs and credential files now, so a bad one stops start-up naming it. `exporter`
     /// is rendered without sample timestamps: every series of a request gets the render time, which
@@ -222,11 +224,12 @@ public final class RemoteWriter: @unchecked Sendable {
     }
 
     /// One request: the compressed WriteRequest of the current exposition and its sample count.
+    /// Called by the render thread only (the encoder keeps the series' labels between renders).
     public func render() -> (body: [UInt8], samples: Int) {
         let text = exporter.scrape()
-        let series = RemoteWriteEncoding.series(fromExposition: text, timestampMillis: Clocks.wallNanos() / 1_000_000,
+        let (request, samples) = encoder.encode(exposition: text, timestampMillis: Clocks.wallNanos() / 1_000_000,
                                                 external: configuration.externalLabels)
-        return (RemoteWriteEncoding.snappy(RemoteWriteEncoding.writeRequest(series)), series.count)
+        return (RemoteWriteEncoding.snappy(request), samples)
     }
 
     private func sleep(_ d: Duration) -> Bool {
