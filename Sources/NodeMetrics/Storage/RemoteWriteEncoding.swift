@@ -77,17 +77,31 @@ public enum RemoteWriteEncoding {
     /// text) from one render to the next: label sets rarely change, so a render parses only the
     /// values of known series. Entries not seen in a render are forgotten (bounded by the exposition).
     public struct RequestEncoder {
-        private var labelsBySeries: [ArraySlice<UInt8>: [UInt8]] = [:]
+        /// A series' name and label text, hashed and compared as bytes in bulk.
+        private struct Key: Hashable {
+            var bytes: ArraySlice<UInt8>
+            func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
+            static func == (a: Key, b: Key) -> Bool {
+                a.bytes.count == b.bytes.count && a.bytes.withUnsafeBytes { x in b.bytes.withUnsafeBytes { y in x.elementsEqual(y) } }
+            }
+        }
+        private struct Entry {
+            var labels: [UInt8]
+            /// The last render that had the series.
+            var render: UInt64
+        }
+        /// Keys own their bytes (a slice of one exposition would keep that whole text alive).
+        private var cache: [Key: Entry] = [:]
+        private var renders: UInt64 = 0
 
         public init() {}
 
         /// The serialized WriteRequest of `text` and its number of samples.
         public mutating func encode(exposition text: [UInt8], timestampMillis: Int64,
                                     external: [(name: String, value: String)] = []) -> (request: [UInt8], samples: Int) {
-            var seen: [ArraySlice<UInt8>: [UInt8]] = [:]
-            seen.reserveCapacity(labelsBySeries.count)
+            renders &+= 1
             var out: [UInt8] = []
-            out.reserveCapacity(labelsBySeries.count * 160)
+            out.reserveCapacity(cache.count * 160)
             var samples = 0
             var lineStart = 0
             let n = text.count
@@ -97,21 +111,20 @@ public enum RemoteWriteEncoding {
                 let line = text[lineStart..<lineEnd]
                 lineStart = lineEnd + 1
                 guard !line.isEmpty, line.first != UInt8(ascii: "#"), let keyEnd = RemoteWriteEncoding.seriesKeyEnd(line) else { continue }
-                let key = line[..<keyEnd]
-                if let labels = labelsBySeries[key] ?? seen[key],
-                   let (value, timestamp) = RemoteWriteEncoding.sampleFields(line[keyEnd...], timestampMillis) {
-                    seen[key] = labels
-                    RemoteWriteEncoding.appendTimeSeries(labels: labels, value: value, timestampMillis: timestamp, to: &out)
+                let key = Key(bytes: line[..<keyEnd])
+                if let i = cache.index(forKey: key), let (value, timestamp) = RemoteWriteEncoding.sampleFields(line[keyEnd...], timestampMillis) {
+                    cache.values[i].render = renders
+                    RemoteWriteEncoding.appendTimeSeries(labels: cache.values[i].labels, value: value, timestampMillis: timestamp, to: &out)
                 } else if let s = RemoteWriteEncoding.parseLine(line, timestampMillis, external) {
                     let labels = RemoteWriteEncoding.labelFields(s.labels)
-                    seen[key] = labels
+                    cache[Key(bytes: ArraySlice(Array(key.bytes)))] = Entry(labels: labels, render: renders)
                     RemoteWriteEncoding.appendTimeSeries(labels: labels, value: s.value, timestampMillis: s.timestampMillis, to: &out)
                 } else {
                     continue
                 }
                 samples += 1
             }
-            labelsBySeries = seen
+            if cache.count > samples { cache = cache.filter { $0.value.render == renders } } // series gone
             return (out, samples)
         }
     }
