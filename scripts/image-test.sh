@@ -13,6 +13,15 @@ cd "$(dirname "$0")/.."
 STATE=${STATE:-/tmp/node-metrics-image}; mkdir -p "$STATE"
 BIN=${BIN:-.build/release/node-metrics}
 [ -x "$BIN" ] || swift build -c release --static-swift-stdlib --product node-metrics
+# Foundation (and with it ICU's 35 MB data table) stays out of the binary: a single call that resolves
+# to Foundation's String methods (`contains("x")` on a String does) pulls it in. Name the objects.
+if [ "$(nm "$BIN" 2>/dev/null | grep -c ' \$s10Foundation')" != 0 ]; then # -c: grep reads it all (pipefail)
+  echo "image-test: $BIN links Foundation; objects that refer to it (use includes(_:) from Host/Text.swift):" >&2
+  for o in "$(dirname "$BIN")"/NodeMetrics.build/*.o "$(dirname "$BIN")"/node_metrics.build/*.o; do
+    nm -u "$o" 2>/dev/null | grep -q '\$s10Foundation\|10FoundationE' && echo "  $o" >&2
+  done
+  exit 1
+fi
 STATE="$STATE/docker" bash scripts/runtimes/docker-start.sh
 NAME=nm-image-test-$$
 cleanup() {

@@ -26,7 +26,7 @@ public struct PushURL: Sendable, CustomStringConvertible {
         let slash = rest.firstIndex(of: "/") ?? rest.endIndex
         let authority = rest[..<slash]
         path = slash == rest.endIndex ? "/" : String(rest[slash...])
-        guard !authority.contains("@") else { throw Invalid(description: "\(text): credentials do not go in the URL (use the files)") }
+        guard !authority.includes("@") else { throw Invalid(description: "\(text): credentials do not go in the URL (use the files)") }
         let host: Substring, portText: Substring?
         if authority.hasPrefix("["), let close = authority.firstIndex(of: "]") {
             host = authority[authority.index(after: authority.startIndex)..<close]
@@ -43,7 +43,7 @@ public struct PushURL: Sendable, CustomStringConvertible {
             guard let p = Int(portText), (1...65535).contains(p) else { throw Invalid(description: "\(text): bad port \"\(portText)\"") }
             port = p
         }
-        guard !host.isEmpty, !host.contains(" ") else { throw Invalid(description: "\(text): no host") }
+        guard !host.isEmpty, !host.includes(" ") else { throw Invalid(description: "\(text): no host") }
         var tls: TLSClient?
         if secure {
             do { tls = try TLSClient(verifyingServerWith: caFile) } catch { throw Invalid(description: "\(text): \(error.description)") }
@@ -56,7 +56,7 @@ public struct PushURL: Sendable, CustomStringConvertible {
     /// The `Host` header for this URL (the port only when it is not the scheme's default).
     public var hostHeader: (String, String) {
         guard case .tcp(let host, let port, _) = endpoint else { return ("Host", "localhost") }
-        let name = host.contains(":") ? "[\(host)]" : host
+        let name = host.includes(":") ? "[\(host)]" : host
         return ("Host", port == (secure ? 443 : 80) ? name : "\(name):\(port)")
     }
 }

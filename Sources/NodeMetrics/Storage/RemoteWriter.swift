@@ -76,7 +76,7 @@ public struct RemoteWriteTarget: Sendable {
                              ("-remote_write_basic_auth_file", configuration.basicAuthFile)] {
             guard let file else { continue }
             guard let line = Self.firstLine(file), !line.isEmpty else { throw .init(description: "\(flag): \(file): missing, unreadable or empty") }
-            if flag.hasSuffix("basic_auth_file"), !line.contains(":") { throw .init(description: "\(flag): \(file): not user:password") }
+            if flag.hasSuffix("basic_auth_file"), !line.includes(":") { throw .init(description: "\(flag): \(file): not user:password") }
         }
         if configuration.bearerTokenFile != nil && configuration.basicAuthFile != nil {
             throw .init(description: "-remote_write_bearer_token_file and -remote_write_basic_auth_file exclude each other")
