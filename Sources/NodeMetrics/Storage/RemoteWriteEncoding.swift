@@ -1,4 +1,7 @@
 import CCgroupFast
+#if canImport(Glibc)
+import Glibc
+#endif
 
 /// One series of a remote-write request: its labels (`__name__` included) sorted by name bytes,
 /// and one sample.
@@ -82,7 +85,12 @@ public enum RemoteWriteEncoding {
             var bytes: ArraySlice<UInt8>
             func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
             static func == (a: Key, b: Key) -> Bool {
-                a.bytes.count == b.bytes.count && a.bytes.withUnsafeBytes { x in b.bytes.withUnsafeBytes { y in x.elementsEqual(y) } }
+                a.bytes.count == b.bytes.count && a.bytes.withUnsafeBytes { x in
+                    b.bytes.withUnsafeBytes { y in
+                        guard let p = x.baseAddress, let q = y.baseAddress else { return x.count == y.count }
+                        return memcmp(p, q, x.count) == 0
+                    }
+                }
             }
         }
         private struct Entry {
