@@ -46,7 +46,8 @@ mkdir -p "$STATE/binary/libs"
 ldd "$BIN" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | while read -r lib; do
   case "$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null)" in
     libc6:*) ;; # the image's own C library and loader stay a matching pair
-    *) cp -L --parents "$lib" "$STATE/binary/libs/" ;;
+    *) # under usr/: the image's /lib is a link to usr/lib, which a copied lib/ directory would replace
+       dest="$STATE/binary/libs/usr/${lib#/usr/}"; mkdir -p "$(dirname "$dest")"; cp -L "$lib" "$dest" ;;
   esac
 done
 printf 'FROM local/debian:bookworm-minbase\nCOPY libs/ /\nCOPY node-metrics /out/node-metrics\n' > "$STATE/binary/Dockerfile"
