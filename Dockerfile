@@ -16,7 +16,8 @@ ARG NODE_METRICS_REVISION=
 # The shipped binary is stripped whole (crash reports then name the exported functions and print the
 # addr2line command for the unstripped binary of the same build). The libraries it needs are what ldd reports, copied with their paths
 # (the dynamic loader too) into /rootfs, which becomes the whole runtime image: no shell, no package
-# manager, no curl. A library linked later (e.g. librdkafka) comes along the same way.
+# manager, no curl. A library linked later (e.g. librdkafka) comes along the same way. The CA bundle too:
+# https to InfluxDB (-storage_driver_secure) and remote write without a CA file trust the system roots.
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
@@ -29,7 +30,8 @@ RUN if [ -x /out/node-metrics ]; then echo "using the prebuilt /out/node-metrics
 RUN if command -v strip >/dev/null; then strip /out/node-metrics; fi \
     && mkdir -p /rootfs/usr/bin && cp /out/node-metrics /rootfs/usr/bin/node-metrics \
     && ldd /out/node-metrics | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u \
-       | while read -r lib; do cp -L --parents "$lib" /rootfs/ && echo "runtime library: $lib"; done
+       | while read -r lib; do cp -L --parents "$lib" /rootfs/ && echo "runtime library: $lib"; done \
+    && if [ -e /etc/ssl/certs/ca-certificates.crt ]; then cp -L --parents /etc/ssl/certs/ca-certificates.crt /rootfs/; fi
 
 FROM ${BASE_IMAGE} AS runtime
 COPY --from=builder /rootfs/ /

@@ -50,11 +50,17 @@ ldd "$BIN" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | while read -r lib; do
        dest="$STATE/binary/libs/usr/${lib#/usr/}"; mkdir -p "$(dirname "$dest")"; cp -L "$lib" "$dest" ;;
   esac
 done
+# The system's CA bundle, as the Swift builder image has it (the runtime stage takes it along).
+[ -e /etc/ssl/certs/ca-certificates.crt ] && mkdir -p "$STATE/binary/libs/etc/ssl/certs" \
+  && cp -L /etc/ssl/certs/ca-certificates.crt "$STATE/binary/libs/etc/ssl/certs/"
 printf 'FROM local/debian:bookworm-minbase\nCOPY libs/ /\nCOPY node-metrics /out/node-metrics\n' > "$STATE/binary/Dockerfile"
 docker build -q -t local/node-metrics-prebuilt:test "$STATE/binary" >/dev/null
 docker build -q --build-arg BUILD_IMAGE=local/node-metrics-prebuilt:test -t local/node-metrics:test . >/dev/null
 echo "image local/node-metrics:test $(docker image inspect -f '{{.Size}}' local/node-metrics:test) bytes," \
   "$(docker save local/node-metrics:test | gzip | wc -c) gzipped, binary $(stat -c %s "$STATE/binary/node-metrics") bytes"
+cid=$(docker create local/node-metrics:test)
+docker cp "$cid:/etc/ssl/certs/ca-certificates.crt" - >/dev/null 2>&1 || { docker rm "$cid" >/dev/null; echo "image-test: no CA bundle in the image" >&2; exit 1; }
+docker rm "$cid" >/dev/null
 if docker run --rm --entrypoint /bin/sh local/node-metrics:test -c true >/dev/null 2>&1; then
   echo "image-test: the image has a shell" >&2; exit 1
 fi
