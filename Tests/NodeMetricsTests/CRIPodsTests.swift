@@ -43,7 +43,9 @@ extension RuntimeDaemons {
         try Self.mirrorRoot(root.path)
         let uid = UUID().uuidString.lowercased()
         let podCgroup = "/kubepods/burstable/pod\(uid)"
-        let cri = CRIClient(socketPath: "/run/containerd/containerd.sock", scheme: "containerd", timeout: .seconds(30))
+        // Generous: with every other suite running beside it on 2 cores, creating a sandbox took over 30 s.
+        let cri = CRIClient(socketPath: "/run/containerd/containerd.sock", scheme: "containerd",
+                            timeout: .seconds(Int64(120 * TestTiming.slowdown)))
         var sandboxID = ""
         defer {
             if !sandboxID.isEmpty { _ = try? cri.removePod(sandboxID) }
