@@ -141,21 +141,9 @@ final class UDPListener {
         setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, socklen_t(MemoryLayout<timeval>.size))
         var size: Int32 = 8 << 20
         setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &size, socklen_t(MemoryLayout<Int32>.size))
-        var addr = sockaddr_in()
-        addr.sin_family = sa_family_t(AF_INET)
-        addr.sin_addr.s_addr = inet_addr("127.0.0.1")
-        addr.sin_port = 0
-        var rc = withUnsafePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) }
-        }
-        guard rc == 0 else { close(fd); throw TestFailure("bind: \(errno)") }
-        var len = socklen_t(MemoryLayout<sockaddr_in>.size)
-        rc = withUnsafeMutablePointer(to: &addr) {
-            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &len) }
-        }
-        guard rc == 0 else { close(fd); throw TestFailure("getsockname: \(errno)") }
+        guard let bound = bindLoopback(fd) else { close(fd); throw TestFailure("udp bind: \(errno)") }
         self.fd = fd
-        port = Int(UInt16(bigEndian: addr.sin_port))
+        port = bound
     }
 
     deinit { close(fd) }
