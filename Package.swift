@@ -14,24 +14,22 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-collections", from: "1.1.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.80.0"),
         .package(url: "https://github.com/apple/swift-nio-extras", from: "1.30.0"),
-        // TLS on the listener and for Docker's tcp:// endpoint (already in the tree through grpc-swift-nio-transport).
+        // TLS on the listener and for Docker's tcp:// endpoint.
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.36.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
-        .package(url: "https://github.com/grpc/grpc-swift-2", from: "2.0.0"),
-        .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.0.0"),
-        .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
         // RS256 for BigQuery's service-account JWT (_CryptoExtras: already in the tree through swift-certificates).
         .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"6.0.0"),
     ],
     targets: [
         // C core: kernel files in, fixed C structs out. Links libsystemd, libseccomp and libcrypt (bcrypt);
-        // the push path links librdkafka (Kafka driver) and libsnappy (remote write's compression).
+        // the push path links librdkafka (Kafka driver) and libsnappy (remote write's compression);
+        // the runtimes' gRPC client (containerd, CRI) links libnghttp2.
         .target(
             name: "CCgroupFast",
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("systemd"), .linkedLibrary("seccomp"), .linkedLibrary("crypt"),
-                             .linkedLibrary("rdkafka"), .linkedLibrary("snappy")]
+                             .linkedLibrary("rdkafka"), .linkedLibrary("snappy"), .linkedLibrary("nghttp2")]
         ),
         .target(
             name: "NodeMetrics",
@@ -46,10 +44,7 @@ let package = Package(
                 // TLS on the listener (-tls_cert_file, -tls_client_ca_file) and to a tcp:// Docker.
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "NIOTLS", package: "swift-nio"),
-                // containerd's API (code generated from Protos/ by scripts/generate-protos.sh).
-                .product(name: "GRPCCore", package: "grpc-swift-2"),
-                .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
-                .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
+                // containerd's API and the CRI: messages generated from Protos/ by scripts/generate-protos.sh.
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
                 .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],

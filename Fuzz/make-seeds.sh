@@ -159,4 +159,26 @@ request basic-root 'GET basic' /nm '' 'Authorization: Basic c2hhOnNoYS1wYXNz'
 request digest-challenge 'GET digest' /containers/
 request digest-response 'GET digest' /containers/ '' \
   'Authorization: Digest username="dig", realm="fuzz", nonce="65f0a000.0123456789abcdef0123456789abcdef", uri="/containers/", qop=auth, nc=00000001, cnonce="abc", response="0123456789abcdef0123456789abcdef", opaque="x"'
+# ---- the gRPC client: what a runtime sends on the socket (HTTP/2 frames, literal HPACK fields) ----
+hex() { printf %s "$1" | xxd -p | tr -d '\n'; }
+h2() { printf '%06x%02x%02x%08x%s' "$(( ${#4} / 2 ))" "$1" "$2" "$3" "$4"; } # type flags stream payload-hex
+field() { printf '00%02x%s%02x%s' "${#1}" "$(hex "$1")" "${#2}" "$(hex "$2")"; } # lengths < 127
+grpc_seed() { printf %s "$2" | xxd -r -p | seed grpc "$1"; }
+settings=$(h2 4 0 0 '')
+ok_headers=$(field :status 200)$(field content-type application/grpc)
+msg=$(h2 0 0 1 0000000004$(hex 0a027362))           # one message: ListPodSandboxResponse-like bytes
+trailers=$(h2 1 5 1 "$(field grpc-status 0)")
+grpc_seed ok "$settings$(h2 4 1 0 '')$(h2 1 4 1 "$ok_headers")$msg$trailers"
+grpc_seed ok-split-data "$settings$(h2 1 4 1 "$ok_headers")$(h2 0 0 1 000000)$(h2 0 0 1 0004$(hex 0a027362))$trailers"
+grpc_seed ok-continuation "$settings$(h2 1 0 1 "$(field :status 200)")$(h2 9 4 1 "$(field content-type application/grpc)")$msg$trailers"
+grpc_seed ok-padded "$settings$(h2 1 12 1 "03$ok_headers""000000")$(h2 0 8 1 020000000004$(hex 0a027362)0000)$trailers"
+grpc_seed trailers-only "$settings$(h2 1 5 1 "$ok_headers$(field grpc-status 5)$(field grpc-message 'no%20such%20container')")"
+grpc_seed http-503 "$settings$(h2 1 5 1 "$(field :status 503)$(field content-type text/plain)")"
+grpc_seed compressed "$settings$(h2 1 4 1 "$ok_headers")$(h2 0 0 1 0100000003616263)$trailers"
+grpc_seed over-cap "$settings$(h2 1 4 1 "$ok_headers")$(h2 0 0 1 0000100000)$trailers"
+grpc_seed no-status "$settings$(h2 1 4 1 "$ok_headers")$(h2 0 1 1 0000000000)"
+grpc_seed rst-stream "$settings$(h2 1 4 1 "$ok_headers")$(h2 3 0 1 00000007)"
+grpc_seed goaway "$settings$(h2 7 0 0 0000000000000000)"
+grpc_seed ping-window "$settings$(h2 6 0 0 0102030405060708)$(h2 8 0 0 00010000)$(h2 8 0 1 00010000)$(h2 1 4 1 "$ok_headers")$msg$trailers"
+grpc_seed informational "$settings$(h2 1 4 1 "$(field :status 100)")$(h2 1 4 1 "$ok_headers")$msg$trailers"
 echo "make-seeds: $n seeds under $out"

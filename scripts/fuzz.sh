@@ -22,7 +22,7 @@ export PATH="/opt/swift/usr/bin:$PATH"
 root=$(pwd)
 out=$root/.build-fuzz
 core_targets=(numbers single flat_keyed meminfo u64_list pressure line_text blkio io_stat proc_stat loadavg
-              diskstats net_dev pid_stat pid_status auth cgroup)
+              diskstats net_dev pid_stat pid_status auth cgroup grpc)
 long=0 merge=0 build_only=0 selected=()
 for arg in "$@"; do
   case "$arg" in
@@ -30,7 +30,7 @@ for arg in "$@"; do
     --merge) merge=1 ;;
     --build) build_only=1 ;;
     -h|--help) sed -n '2,18p' "$0"; exit 0 ;;
-    router|numbers|single|flat_keyed|meminfo|u64_list|pressure|line_text|blkio|io_stat|proc_stat|loadavg|diskstats|net_dev|pid_stat|pid_status|auth|cgroup)
+    router|numbers|single|flat_keyed|meminfo|u64_list|pressure|line_text|blkio|io_stat|proc_stat|loadavg|diskstats|net_dev|pid_stat|pid_status|auth|cgroup|grpc)
       selected+=("$arg") ;;
     *) echo "fuzz: unknown argument $arg (targets: router ${core_targets[*]})" >&2; exit 2 ;;
   esac
@@ -63,7 +63,7 @@ if [ "$core_wanted" = 1 ]; then
   for t in "${core_targets[@]}"; do
     wants "$t" || continue
     "$CC" "${flags[@]}" -fsanitize=fuzzer -DFUZZ_TARGET="$t" Fuzz/core/fuzz_core.c "${objs[@]}" \
-      -fuse-ld=lld -lsystemd -lseccomp -lcrypt -lrdkafka -lsnappy -o "$out/core/fuzz-$t"
+      -fuse-ld=lld -lsystemd -lseccomp -lcrypt -lrdkafka -lsnappy -lnghttp2 -o "$out/core/fuzz-$t"
   done
   echo "fuzz: C core targets built in $(( $(date +%s) - start )) s"
 fi
@@ -93,7 +93,7 @@ for t in "${selected[@]}"; do
   else
     bin=$out/core/fuzz-$t seconds=$core_seconds
     extra=(-timeout=5 -max_len=16384)
-    [ "$t" = auth ] || extra+=(-dict=Fuzz/dict/core.dict)
+    [ "$t" = auth ] || [ "$t" = grpc ] || extra+=(-dict=Fuzz/dict/core.dict)
   fi
   # Soaks run in a forked child that is restarted after a crash: every distinct crash is collected.
   [ "$long" = 1 ] && extra+=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)

@@ -22,6 +22,9 @@
  *   pid_status   cgf_parse_pid_status (/proc/<pid>/status)
  *   auth         cgf_password_matches(password, hash) ("password\nhash"; APR1 through "$apr1$"
  *                hashes), cgf_md5 and cgf_sha1 of the whole input
+ *   grpc         the runtimes' gRPC client (cgf_grpc_unary): the input is every byte the runtime sends
+ *                on a socketpair (then it closes its side); two unary calls on the connection
+ *                (streams 1 and 3) with a 4 KiB response cap
  *   cgroup       a whole cgroup read through the real fd path (cgf_hierarchy_open, cgf_cgroup_open,
  *                cgf_cgroup_read_sample, cgf_cgroup_read_spec) in v1+hybrid and in v2 mode, on a
  *                scratch tree whose files are the input's sections: "@@ memory/memory.stat\n<content>"
@@ -33,6 +36,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -261,6 +265,26 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size) {
         read_cgroup(CGF_MODE_V1, 0);
         read_cgroup(CGF_MODE_V2, size % 2);
         for (int k = 0; k < written_count; k++) unlink(written[k]);
+    } else if (TARGET_IS("grpc")) {
+        int fds[2];
+        if (socketpair(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0, fds) != 0) abort();
+        for (size_t off = 0; off < size;) { /* max_len 16384: fits the socket's buffer */
+            ssize_t w = write(fds[1], data + off, size - off);
+            if (w <= 0) abort();
+            off += (size_t)w;
+        }
+        shutdown(fds[1], SHUT_WR);
+        cgf_grpc *c = cgf_grpc_open_fd(fds[0]);
+        if (!c) abort();
+        static const char *const meta[] = {"containerd-namespace", "k8s.io"};
+        for (int call = 0; call < 2; call++) {
+            cgf_grpc_result r;
+            cgf_grpc_unary(c, "/runtime.v1.RuntimeService/ListPodSandbox", meta, 1, "\x0a\x01x", 3, 2000, 4096, &r);
+            if (r.status == 0 && r.len > 4096) abort();
+            cgf_grpc_free(r.data);
+        }
+        cgf_grpc_close(c);
+        close(fds[1]);
     } else {
         fprintf(stderr, "fuzz_core: unknown FUZZ_TARGET %s\n", FUZZ_TARGET_NAME);
         abort();

@@ -15,10 +15,63 @@
 #include <string.h>
 #include <signal.h>
 #include <sys/stat.h>
+#include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 static unsigned long inputs;
+
+/* The gRPC client (cgf_grpc_unary) against canned peer bytes on a socketpair: server SETTINGS, then a
+   full answer on stream 1 (headers, one message "hi", trailers grpc-status 0) and a Trailers-Only
+   answer on stream 3 (grpc-status 5, grpc-message "a%20b"); literal HPACK fields. Returns 1 when both
+   calls end as they must. */
+static int grpc_check(void) {
+    static const uint8_t peer[] = {
+        0, 0, 0, 4, 0, 0, 0, 0, 0, /* SETTINGS */
+        0, 0, 44, 1, 4, 0, 0, 0, 1, /* HEADERS stream 1, END_HEADERS */
+        0, 7, ':', 's', 't', 'a', 't', 'u', 's', 3, '2', '0', '0',
+        0, 12, 'c', 'o', 'n', 't', 'e', 'n', 't', '-', 't', 'y', 'p', 'e', 16, 'a', 'p', 'p', 'l', 'i', 'c', 'a',
+        't', 'i', 'o', 'n', '/', 'g', 'r', 'p', 'c',
+        0, 0, 7, 0, 0, 0, 0, 0, 1, 0, 0, 0, 0, 2, 'h', 'i', /* DATA stream 1: one message "hi" */
+        0, 0, 15, 1, 5, 0, 0, 0, 1, /* HEADERS stream 1, END_STREAM: trailers */
+        0, 11, 'g', 'r', 'p', 'c', '-', 's', 't', 'a', 't', 'u', 's', 1, '0',
+    };
+    static const uint8_t peer3[] = {
+        0, 0, 79, 1, 5, 0, 0, 0, 3, /* HEADERS stream 3, END_STREAM: Trailers-Only */
+        0, 7, ':', 's', 't', 'a', 't', 'u', 's', 3, '2', '0', '0',
+        0, 12, 'c', 'o', 'n', 't', 'e', 'n', 't', '-', 't', 'y', 'p', 'e', 16, 'a', 'p', 'p', 'l', 'i', 'c', 'a',
+        't', 'i', 'o', 'n', '/', 'g', 'r', 'p', 'c',
+        0, 11, 'g', 'r', 'p', 'c', '-', 's', 't', 'a', 't', 'u', 's', 1, '5',
+    };
+    static const uint8_t trailer_message[] = {
+        0, 12, 'g', 'r', 'p', 'c', '-', 'm', 'e', 's', 's', 'a', 'g', 'e', 5, 'a', '%', '2', '0', 'b',
+    };
+    int fds[2];
+    if (socketpair(AF_UNIX, SOCK_STREAM, 0, fds) != 0) return 0;
+    if (write(fds[1], peer, sizeof peer) != (ssize_t)sizeof peer) return 0;
+    cgf_grpc *c = cgf_grpc_open_fd(fds[0]);
+    if (!c) return 0;
+    static const char *const meta[] = {"containerd-namespace", "k8s.io"};
+    cgf_grpc_result r1, r2, r3;
+    cgf_grpc_unary(c, "/x.Y/Z", meta, 1, "q", 1, 2000, 1024, &r1);
+    /* stream 3's block gets grpc-message appended: its frame length above already counts it (and it
+       is sent once the client opened stream 3: frames on a stream not yet opened end the session) */
+    if (write(fds[1], peer3, sizeof peer3) != (ssize_t)sizeof peer3
+        || write(fds[1], trailer_message, sizeof trailer_message) != (ssize_t)sizeof trailer_message) return 0;
+    cgf_grpc_unary(c, "/x.Y/Z", NULL, 0, NULL, 0, 2000, 1024, &r2);
+    shutdown(fds[1], SHUT_WR);
+    cgf_grpc_unary(c, "/x.Y/Z", NULL, 0, NULL, 0, 2000, 1024, &r3); /* the peer closed: unavailable */
+    int ok = r1.status == 0 && r1.len == 2 && r1.data && memcmp(r1.data, "hi", 2) == 0
+        && r2.status == 5 && strcmp(r2.message, "a b") == 0 && r3.status == CGF_GRPC_UNAVAILABLE;
+    if (!ok) fprintf(stderr, "core_check: grpc %d %zu / %d %s / %d %s\n", r1.status, r1.len, r2.status, r2.message,
+                     r3.status, r3.message);
+    cgf_grpc_free(r1.data);
+    cgf_grpc_free(r2.data);
+    cgf_grpc_free(r3.data);
+    cgf_grpc_close(c);
+    close(fds[1]);
+    return ok;
+}
 
 /* The crash handler in a child: a real trap instruction (as Swift's runtime traps) must give a report
    naming this function and death by SIGILL. Returns 1 when it did. */
@@ -289,6 +342,9 @@ int main(int argc, char **argv) {
     }
     printf("core_check: auth hashing %s\n", auth_ok ? "ok" : "WRONG");
     if (!auth_ok) return 1;
+    int grpc_ok = grpc_check();
+    printf("core_check: grpc client %s\n", grpc_ok ? "ok" : "WRONG");
+    if (!grpc_ok) return 1;
     int crash_ok = crash_check();
     printf("core_check: crash report %s\n", crash_ok ? "ok" : "WRONG");
     if (!crash_ok) return 1;

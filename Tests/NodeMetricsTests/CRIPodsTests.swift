@@ -216,6 +216,22 @@ enum CRIPodsTestsSupport {
 
 /// What the tests ask a CRI runtime to do, as the kubelet asks it.
 extension CRIClient {
+    /// The CRI methods the tests call, as the kubelet calls them.
+    enum TestMethod {
+        static let runPodSandbox = GRPCMethod<Runtime_V1_RunPodSandboxRequest, Runtime_V1_RunPodSandboxResponse>(
+            "/runtime.v1.RuntimeService/RunPodSandbox")
+        static let createContainer = GRPCMethod<Runtime_V1_CreateContainerRequest, Runtime_V1_CreateContainerResponse>(
+            "/runtime.v1.RuntimeService/CreateContainer")
+        static let startContainer = GRPCMethod<Runtime_V1_StartContainerRequest, Runtime_V1_StartContainerResponse>(
+            "/runtime.v1.RuntimeService/StartContainer")
+        static let stopPodSandbox = GRPCMethod<Runtime_V1_StopPodSandboxRequest, Runtime_V1_StopPodSandboxResponse>(
+            "/runtime.v1.RuntimeService/StopPodSandbox")
+        static let removePodSandbox = GRPCMethod<Runtime_V1_RemovePodSandboxRequest, Runtime_V1_RemovePodSandboxResponse>(
+            "/runtime.v1.RuntimeService/RemovePodSandbox")
+        static let imageFsInfo = GRPCMethod<Runtime_V1_ImageFsInfoRequest, Runtime_V1_ImageFsInfoResponse>(
+            "/runtime.v1.ImageService/ImageFsInfo")
+    }
+
     struct RunningPod {
         var sandboxID: String
         var config: Runtime_V1_PodSandboxConfig
@@ -236,11 +252,7 @@ extension CRIClient {
         config.linux.securityContext.namespaceOptions.network = .node
         var run = Runtime_V1_RunPodSandboxRequest()
         run.config = config
-        let request = run
-        let options = UnixGRPC.callOptions(timeout: timeout)
-        let id = try withClient { client in
-            try await Runtime_V1_RuntimeService.Client(wrapping: client).runPodSandbox(request, options: options).podSandboxID
-        }
+        let id = try withClient { client in try client.call(TestMethod.runPodSandbox, run).podSandboxID }
         return RunningPod(sandboxID: id, config: config)
     }
 
@@ -260,38 +272,29 @@ extension CRIClient {
         request.podSandboxID = pod.sandboxID
         request.config = config
         request.sandboxConfig = pod.config
-        let create = request
-        let options = UnixGRPC.callOptions(timeout: timeout)
         return try withClient { client in
-            let runtime = Runtime_V1_RuntimeService.Client(wrapping: client)
-            let id = try await runtime.createContainer(create, options: options).containerID
+            let id = try client.call(TestMethod.createContainer, request).containerID
             var start = Runtime_V1_StartContainerRequest()
             start.containerID = id
-            _ = try await runtime.startContainer(start, options: options)
+            _ = try client.call(TestMethod.startContainer, start)
             return id
         }
     }
 
     /// The image filesystems the runtime reports (ImageFsInfo).
     func imageFilesystems() throws -> [Runtime_V1_FilesystemUsage] {
-        let options = UnixGRPC.callOptions(timeout: timeout)
-        return try withClient { client in
-            try await Runtime_V1_ImageService.Client(wrapping: client).imageFsInfo(Runtime_V1_ImageFsInfoRequest(), options: options)
-                .imageFilesystems
-        }
+        try withClient { client in try client.call(TestMethod.imageFsInfo, Runtime_V1_ImageFsInfoRequest()).imageFilesystems }
     }
 
     /// Stops and removes a sandbox with its containers.
     func removePod(_ id: String) throws {
-        let options = UnixGRPC.callOptions(timeout: timeout)
         try withClient { client in
-            let runtime = Runtime_V1_RuntimeService.Client(wrapping: client)
             var stop = Runtime_V1_StopPodSandboxRequest()
             stop.podSandboxID = id
-            _ = try await runtime.stopPodSandbox(stop, options: options)
+            _ = try client.call(TestMethod.stopPodSandbox, stop)
             var remove = Runtime_V1_RemovePodSandboxRequest()
             remove.podSandboxID = id
-            _ = try await runtime.removePodSandbox(remove, options: options)
+            _ = try client.call(TestMethod.removePodSandbox, remove)
         }
     }
 }

@@ -1,6 +1,3 @@
-import GRPCCore
-import GRPCNIOTransportHTTP2Posix
-
 /// The Kubernetes Container Runtime Interface (`runtime.v1`) over a runtime's unix socket:
 /// containerd's CRI plugin (on containerd's own socket) and CRI-O. What the kubelet's runtime knows
 /// about pods — sandboxes and containers with their metadata, labels, annotations, state, times,
@@ -24,32 +21,41 @@ public struct CRIClient: Sendable {
         var containers: [Runtime_V1_ContainerStatus]
     }
 
-    func withClient<T: Sendable>(_ body: @Sendable @escaping (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T)
-        throws(GRPCCallFailure) -> T {
+    func withClient<T>(_ body: (UnixGRPCConnection) throws -> T) throws(GRPCCallFailure) -> T {
         try UnixGRPC.withClient(socketPath: socketPath, timeout: timeout, what: "CRI", body)
+    }
+
+    /// The methods of the CRI's RuntimeService asked here.
+    enum Method {
+        static let listPodSandbox = GRPCMethod<Runtime_V1_ListPodSandboxRequest, Runtime_V1_ListPodSandboxResponse>(
+            "/runtime.v1.RuntimeService/ListPodSandbox")
+        static let listContainers = GRPCMethod<Runtime_V1_ListContainersRequest, Runtime_V1_ListContainersResponse>(
+            "/runtime.v1.RuntimeService/ListContainers")
+        static let containerStatus = GRPCMethod<Runtime_V1_ContainerStatusRequest, Runtime_V1_ContainerStatusResponse>(
+            "/runtime.v1.RuntimeService/ContainerStatus")
+        static let podSandboxStatus = GRPCMethod<Runtime_V1_PodSandboxStatusRequest, Runtime_V1_PodSandboxStatusResponse>(
+            "/runtime.v1.RuntimeService/PodSandboxStatus")
     }
 
     /// Every sandbox the runtime keeps, each with its status (IPs, namespaces) and its containers'
     /// statuses (start and finish times, exit code, image). A sandbox or container removed between
     /// the list and the status is left out.
     func pods() throws(GRPCCallFailure) -> [Pod] {
-        let options = UnixGRPC.callOptions(timeout: timeout)
-        return try withClient { client in
-            let runtime = Runtime_V1_RuntimeService.Client(wrapping: client)
-            let sandboxes = try await runtime.listPodSandbox(Runtime_V1_ListPodSandboxRequest(), options: options).items
-            let containers = try await runtime.listContainers(Runtime_V1_ListContainersRequest(), options: options).containers
+        try withClient { client in
+            let sandboxes = try client.call(Method.listPodSandbox, Runtime_V1_ListPodSandboxRequest()).items
+            let containers = try client.call(Method.listContainers, Runtime_V1_ListContainersRequest()).containers
             var statuses: [String: [Runtime_V1_ContainerStatus]] = [:]
             for c in containers {
                 var request = Runtime_V1_ContainerStatusRequest()
                 request.containerID = c.id
-                guard let status = try? await runtime.containerStatus(request, options: options), status.hasStatus else { continue }
+                guard let status = try? client.call(Method.containerStatus, request), status.hasStatus else { continue }
                 statuses[c.podSandboxID, default: []].append(status.status)
             }
             var pods: [Pod] = []
             for s in sandboxes {
                 var request = Runtime_V1_PodSandboxStatusRequest()
                 request.podSandboxID = s.id
-                guard let status = try? await runtime.podSandboxStatus(request, options: options), status.hasStatus else { continue }
+                guard let status = try? client.call(Method.podSandboxStatus, request), status.hasStatus else { continue }
                 pods.append(Pod(sandbox: status.status, containers: statuses[s.id] ?? []))
             }
             return pods

@@ -1,6 +1,4 @@
 import FoundationEssentials
-import GRPCCore
-import GRPCNIOTransportHTTP2Posix
 
 /// containerd's gRPC API over its unix socket (`-containerd`): what cAdvisor's containerd handler asks —
 /// a container's labels (the CRI labels carry the Kubernetes identity), image, environment (from the
@@ -28,51 +26,54 @@ public struct ContainerdClient: Sendable {
 
     /// Runs `body` with a connected client; one connection per batch of calls (metadata is asked
     /// once per new container, so there is no connection worth keeping between batches).
-    func withClient<T: Sendable>(_ body: @Sendable @escaping (GRPCClient<HTTP2ClientTransport.Posix>) async throws -> T) throws(Failure) -> T {
+    func withClient<T>(_ body: (UnixGRPCConnection) throws -> T) throws(Failure) -> T {
         try UnixGRPC.withClient(socketPath: socketPath, timeout: timeout, what: "containerd", body)
     }
 
-    var callOptions: CallOptions { UnixGRPC.callOptions(timeout: timeout) }
+    /// The methods of containerd's API asked here.
+    enum Method {
+        static let listNamespaces = GRPCMethod<Containerd_Services_Namespaces_V1_ListNamespacesRequest,
+                                               Containerd_Services_Namespaces_V1_ListNamespacesResponse>(
+            "/containerd.services.namespaces.v1.Namespaces/List")
+        static let getContainer = GRPCMethod<Containerd_Services_Containers_V1_GetContainerRequest,
+                                             Containerd_Services_Containers_V1_GetContainerResponse>(
+            "/containerd.services.containers.v1.Containers/Get")
+        static let getTask = GRPCMethod<Containerd_Services_Tasks_V1_GetRequest, Containerd_Services_Tasks_V1_GetResponse>(
+            "/containerd.services.tasks.v1.Tasks/Get")
+    }
 
-    static func namespaceMetadata(_ namespace: String) -> Metadata {
-        var m = Metadata()
-        m.addString(namespace, forKey: "containerd-namespace")
-        return m
+    static func namespaceMetadata(_ namespace: String) -> [(String, String)] {
+        [("containerd-namespace", namespace)]
     }
 
     /// containerd's namespaces (`moby` left out).
     public func namespaces() throws(Failure) -> [String] {
-        let options = callOptions
-        return try withClient { client in try await Self.namespaces(client, options) }
+        try withClient { client in try Self.namespaces(client) }
     }
 
-    static func namespaces(_ client: GRPCClient<HTTP2ClientTransport.Posix>, _ options: CallOptions) async throws -> [String] {
-        let api = Containerd_Services_Namespaces_V1_Namespaces.Client(wrapping: client)
-        let response = try await api.list(Containerd_Services_Namespaces_V1_ListNamespacesRequest(), options: options)
+    static func namespaces(_ client: UnixGRPCConnection) throws -> [String] {
+        let response = try client.call(Method.listNamespaces, Containerd_Services_Namespaces_V1_ListNamespacesRequest())
         return response.namespaces.map(\.name).filter { $0 != dockerNamespace }
     }
 
     /// The metadata of container `id`, looked for in each namespace; nil when no namespace has it.
     public func metadata(id: String, envWhitelist: [String]) throws(Failure) -> ContainerMetadata? {
-        let options = callOptions
-        return try withClient { client in
-            let namespaces = namespace.isEmpty ? try await Self.namespaces(client, options) : [namespace]
-            let containers = Containerd_Services_Containers_V1_Containers.Client(wrapping: client)
-            let tasks = Containerd_Services_Tasks_V1_Tasks.Client(wrapping: client)
+        try withClient { client in
+            let namespaces = namespace.isEmpty ? try Self.namespaces(client) : [namespace]
             for namespace in namespaces {
                 let headers = Self.namespaceMetadata(namespace)
                 var request = Containerd_Services_Containers_V1_GetContainerRequest()
                 request.id = id
                 let container: Containerd_Services_Containers_V1_Container
                 do {
-                    container = try await containers.get(request, metadata: headers, options: options).container
-                } catch let error as RPCError where error.code == .notFound {
+                    container = try client.call(Method.getContainer, request, metadata: headers).container
+                } catch let error as GRPCStatusError where error.code == .notFound {
                     continue
                 }
                 var taskRequest = Containerd_Services_Tasks_V1_GetRequest()
                 taskRequest.containerID = id
                 // No task (created, not started) is not an error: the pid stays unknown.
-                let pid = (try? await tasks.get(taskRequest, metadata: headers, options: options))?.process.pid ?? 0
+                let pid = (try? client.call(Method.getTask, taskRequest, metadata: headers))?.process.pid ?? 0
                 return Self.metadata(container, namespace: namespace, pid: pid, envWhitelist: envWhitelist)
             }
             return nil
