@@ -21,17 +21,16 @@ let package = Package(
         .package(url: "https://github.com/grpc/grpc-swift-nio-transport", from: "2.0.0"),
         .package(url: "https://github.com/grpc/grpc-swift-protobuf", from: "2.0.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
-        // RS256 for BigQuery's service-account JWT (_CryptoExtras: already in the tree through swift-certificates).
-        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"6.0.0"),
     ],
     targets: [
         // C core: kernel files in, fixed C structs out. Links libsystemd, libseccomp and libcrypt (bcrypt);
-        // the push path links librdkafka (Kafka driver) and libsnappy (remote write's compression).
+        // the push path links librdkafka (Kafka driver), libsnappy (remote write's compression) and
+        // OpenSSL's libcrypto (BigQuery's RS256 JWT; librdkafka links it already).
         .target(
             name: "CCgroupFast",
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("systemd"), .linkedLibrary("seccomp"), .linkedLibrary("crypt"),
-                             .linkedLibrary("rdkafka"), .linkedLibrary("snappy")]
+                             .linkedLibrary("rdkafka"), .linkedLibrary("snappy"), .linkedLibrary("crypto")]
         ),
         .target(
             name: "NodeMetrics",
@@ -51,7 +50,6 @@ let package = Package(
                 .product(name: "GRPCNIOTransportHTTP2Posix", package: "grpc-swift-nio-transport"),
                 .product(name: "GRPCProtobuf", package: "grpc-swift-protobuf"),
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             plugins: ["VersionStamp"]
         ),

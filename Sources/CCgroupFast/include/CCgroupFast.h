@@ -12,4 +12,5 @@
 #include "cgf_sandbox.h"
 #include "cgf_crash.h"
 #include "cgf_push.h"
+#include "cgf_sign.h"
 #endif
