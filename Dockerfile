@@ -23,7 +23,7 @@ COPY Package.swift ./
 COPY Sources ./Sources
 RUN if [ -x /out/node-metrics ]; then echo "using the prebuilt /out/node-metrics"; exit 0; fi; \
     for try in 1 2 3 4 5; do apt-get update -q && break; sleep 5; done \
-    && apt-get install -y -q --no-install-recommends libsystemd-dev libseccomp-dev zlib1g-dev librdkafka-dev libsnappy-dev libnghttp2-dev \
+    && apt-get install -y -q --no-install-recommends libsystemd-dev libseccomp-dev zlib1g-dev librdkafka-dev libsnappy-dev libnghttp2-dev libssl-dev \
     && rm -rf /var/lib/apt/lists/* \
     && swift build -c release --static-swift-stdlib --product node-metrics \
     && mkdir -p /out && cp .build/release/node-metrics /out/node-metrics

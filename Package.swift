@@ -18,18 +18,18 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.36.0"),
         .package(url: "https://github.com/swift-server/swift-service-lifecycle", from: "2.6.0"),
         .package(url: "https://github.com/apple/swift-protobuf", from: "1.28.0"),
-        // RS256 for BigQuery's service-account JWT (_CryptoExtras: already in the tree through swift-certificates).
-        .package(url: "https://github.com/apple/swift-crypto.git", "3.12.3"..<"6.0.0"),
     ],
     targets: [
         // C core: kernel files in, fixed C structs out. Links libsystemd, libseccomp and libcrypt (bcrypt);
-        // the push path links librdkafka (Kafka driver) and libsnappy (remote write's compression);
-        // the runtimes' gRPC client (containerd, CRI) links libnghttp2.
+        // the push path links librdkafka (Kafka driver), libsnappy (remote write's compression) and
+        // OpenSSL's libcrypto (BigQuery's RS256 JWT; librdkafka links it already); the runtimes' gRPC
+        // client (containerd, CRI) links libnghttp2.
         .target(
             name: "CCgroupFast",
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("systemd"), .linkedLibrary("seccomp"), .linkedLibrary("crypt"),
-                             .linkedLibrary("rdkafka"), .linkedLibrary("snappy"), .linkedLibrary("nghttp2")]
+                             .linkedLibrary("rdkafka"), .linkedLibrary("snappy"), .linkedLibrary("nghttp2"),
+                             .linkedLibrary("crypto")]
         ),
         .target(
             name: "NodeMetrics",
@@ -46,7 +46,6 @@ let package = Package(
                 .product(name: "NIOTLS", package: "swift-nio"),
                 // containerd's API and the CRI: messages generated from Protos/ by scripts/generate-protos.sh.
                 .product(name: "SwiftProtobuf", package: "swift-protobuf"),
-                .product(name: "_CryptoExtras", package: "swift-crypto"),
             ],
             plugins: ["VersionStamp"]
         ),

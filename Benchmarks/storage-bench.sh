@@ -1,35 +1,51 @@
 #!/usr/bin/env bash
-# What a storage driver costs: N real cgroups (default 200), the agent (release build, housekeeping
-# 1 s, dynamic housekeeping off, sandbox on) on a loopback port, measured for MEASURE seconds (60)
-# after a warm-up of WARMUP seconds (20) in three runs:
-#   1. no -storage_driver (the baseline);
-#   2. -storage_driver=$DRIVER (influxdb by default, or redis) to a real local backend on loopback;
-#   3. the same driver with its backend down (stopped before the agent starts) for DOWN seconds
-#      (300): the RSS every 30 s must level off (the buffer is bounded by
-#      -storage_driver_buffer_duration, 60 s by default, and -storage_driver_buffer_samples).
+# What each storage driver costs: N real cgroups (default 200), the agent (release build, housekeeping
+# 1 s, dynamic housekeeping off, sandbox on) on a loopback port, one agent per configuration:
+#   - no -storage_driver (the baseline), then -storage_driver=<d> for each d of DRIVERS (default
+#     stdout statsd influxdb redis kafka elasticsearch), each to a real or loopback counterpart
+#     started here and kept up for the whole run:
+#       stdout         the agent's stdout to /dev/null;
+#       statsd         UDP to a python3 socket that reads and discards;
+#       influxdb       Debian's influxd 1.6 (a cadvisor database);
+#       redis          Debian's redis-server;
+#       kafka          librdkafka's mock cluster (real Kafka protocol on loopback ports) in a small C
+#                      helper built here on the C core's cgf_kafka_mock_new (Sources/CCgroupFast/kafka.c);
+#                      the agent gets its bootstrap address as -storage_driver_kafka_broker_list;
+#       elasticsearch  a python3 http.server answering /_bulk as Elasticsearch does ({"errors":false}).
+#     (bigquery is not run: its endpoints are Google's and no flag points them elsewhere.)
+#   - ROUNDS rounds (3), each measuring every configuration once in turn (baseline first), each for
+#     MEASURE seconds (30) after WARMUP seconds (10); the figures are the medians over the rounds (the
+#     machine is shared and noisy), a driver's extra cost the difference to the baseline's median.
+#   - with DOWN > 0 (0), afterwards DOWN_DRIVER (influxdb) with its backend down for DOWN seconds: the
+#     RSS every 30 s must level off (the buffer is bounded by -storage_driver_buffer_duration, 60 s by
+#     default, and -storage_driver_buffer_samples).
 # CPU is the agent's utime+stime over the window (/proc/<pid>/stat) as % of one core; RSS is VmRSS.
 # Cleans up every cgroup, process and temp dir it made, even on failure.
-# Usage (root): Benchmarks/storage-bench.sh [N]     DRIVER=redis DOWN=60 Benchmarks/storage-bench.sh 200
+# Usage (root): Benchmarks/storage-bench.sh [N]     DRIVERS="influxdb redis" ROUNDS=5 DOWN=300 Benchmarks/storage-bench.sh 200
 set -euo pipefail
 N=${1:-200}
-DRIVER=${DRIVER:-influxdb}
-MEASURE=${MEASURE:-60}
-WARMUP=${WARMUP:-20}
-DOWN=${DOWN:-300}
+DRIVERS=${DRIVERS:-stdout statsd influxdb redis kafka elasticsearch}
+ROUNDS=${ROUNDS:-3}
+MEASURE=${MEASURE:-30}
+WARMUP=${WARMUP:-10}
+DOWN=${DOWN:-0}
+DOWN_DRIVER=${DOWN_DRIVER:-influxdb}
 cd "$(dirname "$0")/.."
 BIN=${BIN:-.build/release/node-metrics}
-[ -x "$BIN" ] || swift build -c release --product node-metrics >/dev/null
+[ -x "$BIN" ] || swift build -c release --static-swift-stdlib --product node-metrics >/dev/null
+CC=${CC:-$(command -v clang || echo /opt/swift/usr/bin/clang)}
 source Benchmarks/cgroups.sh
 TMP=$(mktemp -d /tmp/node-metrics-storage-bench-XXXXXX)
-agent=""; backend=""
-EXTRA_CLEANUP='[ -n "$agent" ] && kill -9 "$agent" 2>/dev/null; [ -n "$backend" ] && kill "$backend" 2>/dev/null; sleep 0.3; rm -rf "$TMP"; true'
+agent=""; backends=""
+EXTRA_CLEANUP='[ -n "$agent" ] && kill -9 "$agent" 2>/dev/null; for b in $backends; do kill "$b" 2>/dev/null; done; sleep 0.3; rm -rf "$TMP"; true'
 make_cgroups "$N"
-BPORT=$((20000 + RANDOM % 30000))
-start_backend() {
-  if [ "$DRIVER" = influxdb ]; then
-    cat > "$TMP/influxdb.conf" <<CONF
+free_port() { echo $((20000 + RANDOM % 30000)); }
+
+start_influxdb() {
+  IPORT=$(free_port)
+  cat > "$TMP/influxdb.conf" <<CONF
 reporting-disabled = true
-bind-address = "127.0.0.1:$((BPORT + 1))"
+bind-address = "127.0.0.1:$((IPORT + 1))"
 [meta]
   dir = "$TMP/meta"
 [data]
@@ -37,54 +53,149 @@ bind-address = "127.0.0.1:$((BPORT + 1))"
   wal-dir = "$TMP/wal"
   query-log-enabled = false
 [http]
-  bind-address = "127.0.0.1:$BPORT"
+  bind-address = "127.0.0.1:$IPORT"
   log-enabled = false
 [monitor]
   store-enabled = false
 CONF
-    influxd -config "$TMP/influxdb.conf" >/dev/null 2>&1 &
-    backend=$!
-    for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$BPORT/ping" >/dev/null && break; sleep 0.2; done
-    curl -sf -XPOST "http://127.0.0.1:$BPORT/query" --data-urlencode "q=CREATE DATABASE cadvisor" >/dev/null
-  else
-    redis-server --port "$BPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$TMP" >/dev/null 2>&1 &
-    backend=$!
-    for _ in $(seq 1 50); do redis-cli -p "$BPORT" PING >/dev/null 2>&1 && break; sleep 0.2; done
-  fi
+  influxd -config "$TMP/influxdb.conf" >/dev/null 2>&1 &
+  influxd_pid=$!; backends="$backends $!"
+  for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$IPORT/ping" >/dev/null && break; sleep 0.2; done
+  curl -sf -XPOST "http://127.0.0.1:$IPORT/query" --data-urlencode "q=CREATE DATABASE cadvisor" >/dev/null
 }
-stop_backend() { [ -n "$backend" ] && kill "$backend" 2>/dev/null; wait "$backend" 2>/dev/null || true; backend=""; }
+start_redis() {
+  RPORT=$(free_port)
+  redis-server --port "$RPORT" --bind 127.0.0.1 --save '' --appendonly no --dir "$TMP" >/dev/null 2>&1 &
+  backends="$backends $!"
+  for _ in $(seq 1 50); do redis-cli -p "$RPORT" PING >/dev/null 2>&1 && break; sleep 0.2; done
+  # The list grows by ~200 documents a second: trimmed so the run's memory stays flat.
+  (while sleep 5; do redis-cli -p "$RPORT" LTRIM cadvisor 0 999 >/dev/null 2>&1 || true; done) &
+  backends="$backends $!"
+}
+start_statsd() {
+  SPORT=$(free_port)
+  python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM); s.bind(("127.0.0.1", int(sys.argv[1])))
+while True: s.recv(65536)' "$SPORT" &
+  backends="$backends $!"
+}
+start_kafka() {
+  cat > "$TMP/kafka-mock.c" <<'C'
+/* librdkafka's mock cluster (through the C core) until killed; prints its bootstrap address. */
+#include "cgf_push.h"
+#include <stdio.h>
+#include <unistd.h>
+int main(void) {
+    char bootstrap[256], err[256];
+    cgf_kafka_mock *m = cgf_kafka_mock_new(1, "stats", 1, bootstrap, sizeof bootstrap, err, sizeof err);
+    if (!m) { fprintf(stderr, "mock cluster: %s\n", err); return 1; }
+    printf("%s\n", bootstrap);
+    fflush(stdout);
+    for (;;) pause();
+}
+C
+  "$CC" -std=c11 -D_GNU_SOURCE -O1 -ISources/CCgroupFast/include "$TMP/kafka-mock.c" Sources/CCgroupFast/kafka.c \
+    -lrdkafka -lsnappy -o "$TMP/kafka-mock"
+  "$TMP/kafka-mock" > "$TMP/kafka-bootstrap" &
+  backends="$backends $!"
+  for _ in $(seq 1 50); do [ -s "$TMP/kafka-bootstrap" ] && break; sleep 0.1; done
+  KAFKA=$(head -1 "$TMP/kafka-bootstrap")
+}
+start_elasticsearch() {
+  EPORT=$(free_port)
+  python3 -c '
+import http.server, sys
+class H(http.server.BaseHTTPRequestHandler):
+    def log_message(self, *a): pass
+    def do_POST(self):
+        self.rfile.read(int(self.headers.get("Content-Length", "0")))
+        out = b"{\"took\":1,\"errors\":false,\"items\":[]}"
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+http.server.ThreadingHTTPServer(("127.0.0.1", int(sys.argv[1])), H).serve_forever()' "$EPORT" &
+  backends="$backends $!"
+  for _ in $(seq 1 50); do curl -s -o /dev/null "http://127.0.0.1:$EPORT/" && break; sleep 0.1; done
+}
+flags_for() { # driver -> the agent's flags
+  case "$1" in
+    none) ;;
+    stdout) echo "-storage_driver=stdout" ;;
+    statsd) echo "-storage_driver=statsd -storage_driver_host=127.0.0.1:$SPORT" ;;
+    influxdb) echo "-storage_driver=influxdb -storage_driver_host=127.0.0.1:$IPORT" ;;
+    redis) echo "-storage_driver=redis -storage_driver_host=127.0.0.1:$RPORT" ;;
+    kafka) echo "-storage_driver=kafka -storage_driver_kafka_broker_list=$KAFKA" ;;
+    elasticsearch) echo "-storage_driver=elasticsearch -storage_driver_es_host=http://127.0.0.1:$EPORT" ;;
+    *) echo "storage-bench: no counterpart for driver $1" >&2; exit 2 ;;
+  esac
+}
+
 ticks() { awk '{print $14 + $15}' /proc/$agent/stat; }
 rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$agent/status; }
 start_agent() {
-  PORT=$((20000 + RANDOM % 30000))
-  "$BIN" -port=$PORT -listen_ip=127.0.0.1 -housekeeping_interval=1s -allow_dynamic_housekeeping=false "$@" 2>"$TMP/agent.log" &
+  PORT=$(free_port)
+  # shellcheck disable=SC2068
+  "$BIN" -port=$PORT -listen_ip=127.0.0.1 -housekeeping_interval=1s -allow_dynamic_housekeeping=false $@ \
+    >/dev/null 2>"$TMP/agent.log" &
   agent=$!
   URL=http://127.0.0.1:$PORT
   wait_for_cgroups "$N"
 }
 stop_agent() { kill "$agent"; wait "$agent" 2>/dev/null || true; agent=""; }
-measure() { # label
+counter() { curl -s "$URL/metrics" | awk -v n="$1{driver=\"$2\"}" '$1 == n {print $2}'; }
+median() { sort -n | awk '{a[NR] = $1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+measure() { # driver round: appends CPU and RSS to $TMP/<driver>.cpu/.rss
+  local d=$1 t0 t1 hz cpu mem
+  # shellcheck disable=SC2046
+  start_agent $(flags_for "$d")
   sleep "$WARMUP"
-  local t0 t1 hz; hz=$(getconf CLK_TCK); t0=$(ticks); sleep "$MEASURE"; t1=$(ticks)
-  printf '  %-44s CPU %5.1f %% of a core   RSS %6s MiB\n' "$1" "$(echo "($t1 - $t0) * 100 / $hz / $MEASURE" | bc -l)" "$(rss)"
+  hz=$(getconf CLK_TCK); t0=$(ticks); sleep "$MEASURE"; t1=$(ticks)
+  cpu=$(echo "($t1 - $t0) * 100 / $hz / $MEASURE" | bc -l)
+  mem=$(rss)
+  printf '%.2f\n' "$cpu" >> "$TMP/$d.cpu"; echo "$mem" >> "$TMP/$d.rss"
+  local note=""
+  if [ "$d" != none ]; then
+    note=$(printf 'sent %s, dropped %s, send errors %s' "$(counter node_metrics_storage_sent_samples_total "$d")" \
+      "$(counter node_metrics_storage_dropped_samples_total "$d")" "$(counter node_metrics_storage_send_errors_total "$d")")
+    echo "$note" > "$TMP/$d.note"
+  fi
+  printf '  round %s  %-14s CPU %5.2f %% of a core  RSS %6s MiB  %s\n' "$2" "$d" "$cpu" "$mem" "$note"
+  stop_agent
 }
-counter() { curl -s "$URL/metrics" | awk -v n="$1{driver=\"$DRIVER\"}" '$1 == n {print $2}'; }
-echo "storage-bench: $N cgroups, housekeeping 1 s, driver $DRIVER, ${MEASURE}s windows after ${WARMUP}s warm-up"
-start_agent
-echo "  ($seen cgroups of the bench exported)"
-measure "no storage driver"
-stop_agent
-start_backend
-start_agent -storage_driver="$DRIVER" -storage_driver_host=127.0.0.1:$BPORT
-measure "-storage_driver=$DRIVER (backend up)"
-printf '    sent %s samples, dropped %s, send errors %s\n' "$(counter node_metrics_storage_sent_samples_total)" \
-  "$(counter node_metrics_storage_dropped_samples_total)" "$(counter node_metrics_storage_send_errors_total)"
-stop_agent
-stop_backend
-start_agent -storage_driver="$DRIVER" -storage_driver_host=127.0.0.1:$BPORT
-trend=""
-for _ in $(seq 1 $((DOWN / 30))); do sleep 30; trend="$trend $(rss)"; done
-printf '  %-44s RSS every 30 s (MiB):%s\n' "backend down for ${DOWN}s" "$trend"
-printf '    buffered %s samples, dropped %s, send errors %s\n' "$(counter node_metrics_storage_buffered_samples)" \
-  "$(counter node_metrics_storage_dropped_samples_total)" "$(counter node_metrics_storage_send_errors_total)"
-stop_agent
+
+for d in $DRIVERS; do
+  case "$d" in
+    statsd) start_statsd ;; influxdb) start_influxdb ;; redis) start_redis ;;
+    kafka) start_kafka ;; elasticsearch) start_elasticsearch ;;
+  esac
+done
+[ "$DOWN" -gt 0 ] && [ "$DOWN_DRIVER" = influxdb ] && [ -z "${IPORT:-}" ] && start_influxdb
+echo "storage-bench: $N cgroups, housekeeping 1 s, ${ROUNDS} rounds of ${MEASURE}s windows after ${WARMUP}s warm-up; drivers: $DRIVERS"
+for r in $(seq 1 "$ROUNDS"); do
+  for d in none $DRIVERS; do measure "$d" "$r"; done
+done
+base_cpu=$(median < "$TMP/none.cpu"); base_rss=$(median < "$TMP/none.rss")
+echo "storage-bench: medians over $ROUNDS rounds (extra: against the no-driver baseline of this run)"
+printf '  %-14s %9s %11s %9s %10s   %s\n' driver "CPU %" "extra CPU" "RSS MiB" "extra RSS" "last round"
+printf '  %-14s %9.2f %11s %9.1f %10s\n' "(none)" "$base_cpu" "" "$base_rss" ""
+for d in $DRIVERS; do
+  c=$(median < "$TMP/$d.cpu"); m=$(median < "$TMP/$d.rss")
+  printf '  %-14s %9.2f %+11.2f %9.1f %+10.1f   %s\n' "$d" "$c" "$(echo "$c - $base_cpu" | bc -l)" "$m" \
+    "$(echo "$m - $base_rss" | bc -l)" "$(cat "$TMP/$d.note")"
+done
+
+if [ "$DOWN" -gt 0 ]; then
+  [ "$DOWN_DRIVER" = influxdb ] && { kill "$influxd_pid" 2>/dev/null; wait "$influxd_pid" 2>/dev/null || true; }
+  [ "$DOWN_DRIVER" = redis ] && RPORT=$(free_port) # nothing listens there
+  # shellcheck disable=SC2046
+  start_agent $(flags_for "$DOWN_DRIVER")
+  trend=""
+  for _ in $(seq 1 $((DOWN / 30))); do sleep 30; trend="$trend $(rss)"; done
+  printf '  %-44s RSS every 30 s (MiB):%s\n' "$DOWN_DRIVER down for ${DOWN}s" "$trend"
+  printf '    buffered %s samples, dropped %s, send errors %s\n' "$(counter node_metrics_storage_buffered_samples "$DOWN_DRIVER")" \
+    "$(counter node_metrics_storage_dropped_samples_total "$DOWN_DRIVER")" "$(counter node_metrics_storage_send_errors_total "$DOWN_DRIVER")"
+  stop_agent
+fi

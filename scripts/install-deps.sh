@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Installs what node-metrics needs on Debian 12: to build, libsystemd-dev, libseccomp-dev and
-# zlib1g-dev (gzip responses), librdkafka-dev (Kafka driver), libsnappy-dev (remote write) and
-# libnghttp2-dev (the runtimes' gRPC client); with --test also what the tests run (prometheus for promtool and a
+# zlib1g-dev (gzip responses), librdkafka-dev (Kafka driver), libsnappy-dev (remote write),
+# libnghttp2-dev (the runtimes' gRPC client) and libssl-dev (BigQuery's RS256 JWT); with --test also what the tests run (prometheus for promtool and a
 # real Prometheus server, apache2-utils for htpasswd/htdigest, the real runtimes docker.io,
 # containerd, runc and podman with busybox-static for their test image, python3-prometheus-client
 # to parse /metrics/resource as metrics-server does, debootstrap, binutils and curl for the image
@@ -10,7 +10,7 @@
 # as a remote-write receiver); with --bench also wrk.
 # The Swift 6.3 toolchain (with clang) is expected at /opt/swift or on PATH.
 set -euo pipefail
-packages=(libsystemd-dev libseccomp-dev zlib1g-dev librdkafka-dev libsnappy-dev libnghttp2-dev)
+packages=(libsystemd-dev libseccomp-dev zlib1g-dev librdkafka-dev libsnappy-dev libnghttp2-dev libssl-dev)
 for arg in "$@"; do
   case "$arg" in
     --test) packages+=(prometheus apache2-utils docker.io containerd runc podman busybox-static python3-prometheus-client debootstrap binutils curl qemu-system-x86 chromium influxdb redis-server redis-tools victoria-metrics) ;;

@@ -10,6 +10,9 @@ struct StorageExtensionFlags: ParsableArguments {
     @Option(name: flag("storage_driver_buffer_samples"),
             help: "Per storage driver, at most this many samples are buffered while the backend is slow or down (the oldest are dropped first); -storage_driver_buffer_duration bounds them by age.")
     var bufferSamples = 20_000
+    @Option(name: flag("storage_driver_ca_file"),
+            help: "PEM CA that the storage backend's https certificate is checked against: influxdb with -storage_driver_secure, an https -storage_driver_es_host (default: the system's).")
+    var caFile = ""
 }
 
 extension Serve {
@@ -38,6 +41,7 @@ extension Serve {
         o.db = compat.storageDriverDB
         o.table = compat.storageDriverTable
         o.secure = compat.storageDriverSecure.value
+        o.caFile = storageExtensions.caFile.isEmpty ? nil : storageExtensions.caFile
         o.influxRetentionPolicy = compat.influxRetentionPolicy
         o.esHost = compat.esHost
         o.esIndex = compat.esIndex

@@ -18,6 +18,8 @@
 #include <sys/socket.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include <openssl/evp.h>
+#include <openssl/pem.h>
 
 static unsigned long inputs;
 
@@ -70,6 +72,70 @@ static int grpc_check(void) {
     cgf_grpc_free(r3.data);
     cgf_grpc_close(c);
     close(fds[1]);
+    return ok;
+}
+
+/* A key generated here as PEM (PKCS#8, or PKCS#1 when traditional): malloc'd, its length in *len. */
+static char *key_pem(EVP_PKEY *k, int traditional, size_t *len) {
+    BIO *b = BIO_new(BIO_s_mem());
+    int ok = traditional ? PEM_write_bio_PrivateKey_traditional(b, k, NULL, NULL, 0, NULL, NULL)
+                         : PEM_write_bio_PrivateKey(b, k, NULL, NULL, 0, NULL, NULL);
+    char *data = NULL;
+    long n = ok ? BIO_get_mem_data(b, &data) : 0;
+    char *copy = n > 0 ? malloc((size_t)n) : NULL;
+    if (copy) memcpy(copy, data, (size_t)n);
+    *len = copy ? (size_t)n : 0;
+    BIO_free(b);
+    return copy;
+}
+
+/* Loads a key from a buffer of exactly its size (reads past the end are caught); 1 when it loaded. */
+static int load_exact(const char *pem, size_t len, char *err, size_t errlen) {
+    char *copy = malloc(len ? len : 1);
+    if (!copy) return 0;
+    memcpy(copy, pem, len);
+    cgf_rsa_key *k = cgf_rsa_key_load(copy, len, err, errlen);
+    free(copy);
+    inputs++;
+    cgf_rsa_key_free(k);
+    return k != NULL;
+}
+
+/* RS256 (cgf_sign.h): PKCS#8 and PKCS#1 keys sign and the signature verifies; 1024-bit RSA, EC,
+   garbage and every truncation and many byte flips of a key file (outside input) are refused or
+   loaded without a memory error. Returns 1 when all held. */
+static int sign_check(void) {
+    char err[256];
+    size_t len8 = 0, len1 = 0, lens = 0, lenec = 0;
+    EVP_PKEY *rsa = EVP_RSA_gen(2048), *small = EVP_RSA_gen(1024), *ec = EVP_EC_gen("P-256");
+    char *pkcs8 = rsa ? key_pem(rsa, 0, &len8) : NULL, *pkcs1 = rsa ? key_pem(rsa, 1, &len1) : NULL;
+    char *weak = small ? key_pem(small, 0, &lens) : NULL, *ecpem = ec ? key_pem(ec, 0, &lenec) : NULL;
+    int ok = pkcs8 && pkcs1 && weak && ecpem && strstr(pkcs1, "BEGIN RSA PRIVATE KEY") != NULL;
+    for (int form = 0; ok && form < 2; form++) {
+        cgf_rsa_key *k = form ? cgf_rsa_key_load(pkcs1, len1, err, sizeof err) : cgf_rsa_key_load(pkcs8, len8, err, sizeof err);
+        uint8_t sig[256];
+        long n = k ? cgf_rsa_sign_sha256(k, "header.claims", 13, sig, sizeof sig, err, sizeof err) : -1;
+        EVP_MD_CTX *v = EVP_MD_CTX_new();
+        ok = n == 256 && v && cgf_rsa_key_bits(k) == 2048 && EVP_DigestVerifyInit(v, NULL, EVP_sha256(), NULL, rsa) == 1 &&
+             EVP_DigestVerify(v, sig, (size_t)n, (const unsigned char *)"header.claims", 13) == 1;
+        ok = ok && k && cgf_rsa_sign_sha256(k, "x", 1, sig, 100, err, sizeof err) == -1; /* buffer too small */
+        EVP_MD_CTX_free(v);
+        cgf_rsa_key_free(k);
+    }
+    ok = ok && !load_exact(weak, lens, err, sizeof err) && strstr(err, "1024 bits") != NULL;
+    ok = ok && !load_exact(ecpem, lenec, err, sizeof err) && strstr(err, "not RSA") != NULL;
+    ok = ok && !load_exact("not a key", 9, err, sizeof err) && !load_exact("", 0, err, sizeof err);
+    for (size_t cut = 0; ok && cut < len8; cut += 7) load_exact(pkcs8, cut, err, sizeof err);
+    for (int round = 0; ok && round < 200; round++) {
+        char *m = malloc(len8);
+        if (!m) break;
+        memcpy(m, pkcs8, len8);
+        for (int f = 0; f <= round % 4; f++) m[(size_t)((unsigned)round * 2654435761u + (unsigned)f * 97u) % len8] ^= (char)(1 + round % 127);
+        load_exact(m, len8, err, sizeof err);
+        free(m);
+    }
+    free(pkcs8); free(pkcs1); free(weak); free(ecpem);
+    EVP_PKEY_free(rsa); EVP_PKEY_free(small); EVP_PKEY_free(ec);
     return ok;
 }
 
@@ -345,6 +411,9 @@ int main(int argc, char **argv) {
     int grpc_ok = grpc_check();
     printf("core_check: grpc client %s\n", grpc_ok ? "ok" : "WRONG");
     if (!grpc_ok) return 1;
+    int sign_ok = sign_check();
+    printf("core_check: RS256 signing %s\n", sign_ok ? "ok" : "WRONG");
+    if (!sign_ok) return 1;
     int crash_ok = crash_check();
     printf("core_check: crash report %s\n", crash_ok ? "ok" : "WRONG");
     if (!crash_ok) return 1;

@@ -157,4 +157,47 @@ import Testing
         c.credentialsFile = dir.file("k.pem")
         do { _ = try BigQueryDriver(configuration: c); Issue.record("accepted") } catch { #expect(error.description.contains("not a PEM RSA private key")) }
     }
+
+    /// The key is loaded and checked by the C core (OpenSSL's libcrypto): PKCS#8 and PKCS#1 RSA keys of
+    /// 2048 bits or more sign; a short RSA key, an EC key, an encrypted key and a public key are refused
+    /// naming why, by the driver and at the agent's start-up (it exits, naming the file).
+    @Test func keyFormsAndRefusedKeys() throws {
+        let dir = try TemporaryDirectory()
+        _ = try sh("""
+            set -e; cd \(dir.path)
+            openssl genrsa -out pkcs8.pem 3072 2>/dev/null
+            openssl genrsa -traditional -out pkcs1.pem 2048 2>/dev/null
+            openssl genrsa -out short.pem 1024 2>/dev/null
+            openssl ecparam -name prime256v1 -genkey -noout 2>/dev/null | openssl pkcs8 -topk8 -nocrypt -out ec.pem
+            openssl genrsa -aes256 -passout pass:secret -out encrypted.pem 2048 2>/dev/null
+            openssl rsa -in pkcs1.pem -pubout -out public.pem 2>/dev/null
+            """)
+        #expect(try String(contentsOfFile: dir.file("pkcs8.pem"), encoding: .utf8).hasPrefix("-----BEGIN PRIVATE KEY-----"))
+        #expect(try String(contentsOfFile: dir.file("pkcs1.pem"), encoding: .utf8).hasPrefix("-----BEGIN RSA PRIVATE KEY-----"))
+        var c = BigQueryDriver.Configuration()
+        c.projectID = "p1"
+        c.account = "a@b"
+        for (file, bytes) in [("pkcs8.pem", 384), ("pkcs1.pem", 256)] {
+            c.credentialsFile = dir.file(file)
+            let jwt = try BigQueryDriver(configuration: c).assertion(nowSeconds: 1_700_000_000)
+            let parts = jwt.split(separator: ".")
+            #expect(parts.count == 3 && (parts.last?.count ?? 0) == (bytes * 4 + 2) / 3, "\(file): \(jwt)")
+        }
+        let refused = [("short.pem", "an RSA key of 1024 bits, fewer than 2048"), ("ec.pem", "a key of type EC, not RSA"),
+                       ("encrypted.pem", "no unencrypted PEM private key"), ("public.pem", "no unencrypted PEM private key")]
+        for (file, reason) in refused {
+            c.credentialsFile = dir.file(file)
+            do {
+                _ = try BigQueryDriver(configuration: c)
+                Issue.record("\(file) accepted")
+            } catch {
+                #expect(error.description.contains("\(dir.file(file)): not a PEM RSA private key of 2048 bits or more: \(reason)"), "\(error)")
+            }
+            let agent = Package.root + "/.build/debug/node-metrics"
+            let r = try run(agent, ["-port=\(Int.random(in: 20000...60000))", "-listen_ip=127.0.0.1", "-storage_driver=bigquery",
+                                    "-bq_project_id=p1", "-bq_account=a@b", "-bq_credentials_file=\(dir.file(file))"])
+            #expect(r.status != 0, "\(file)")
+            #expect(r.output.contains(reason) && r.output.contains(dir.file(file)), "\(file): \(r.output.suffix(800))")
+        }
+    }
 }

@@ -5,12 +5,16 @@ import Testing
 /// A real InfluxDB 1.x (`influxd`, Debian's influxdb from scripts/install-deps.sh --test) on random
 /// loopback ports (HTTP and RPC), its meta/data/wal in a temporary directory, reporting disabled.
 /// `stop()` and `start()` take it down and bring it back on the same ports with the same data.
+/// With `https` it serves HTTPS only (its `https-certificate` and `https-private-key`), queried with curl
+/// trusting `ca`.
 final class RunningInfluxDB {
     let directory: TemporaryDirectory
+    let https: (certificate: String, privateKey: String, ca: String)?
     private(set) var port = 0
     private var child: ChildProcess?
 
-    init() throws {
+    init(https: (certificate: String, privateKey: String, ca: String)? = nil) throws {
+        self.https = https
         directory = try TemporaryDirectory()
         for _ in 0..<5 {
             let port = Int.random(in: 20000...60000), rpc = Int.random(in: 20000...60000)
@@ -27,6 +31,7 @@ final class RunningInfluxDB {
             [http]
               bind-address = "127.0.0.1:\(port)"
               log-enabled = false
+            \(https.map { "  https-enabled = true\n  https-certificate = \"\($0.certificate)\"\n  https-private-key = \"\($0.privateKey)\"" } ?? "")
             [monitor]
               store-enabled = false
             """
@@ -54,8 +59,18 @@ final class RunningInfluxDB {
 
     deinit { stop() }
 
-    /// One request over HTTP/1.0 (so the answer is never chunked).
+    /// One request over HTTP/1.0 (so the answer is never chunked); with `https`, through curl.
     func http(_ requestLine: String, body: String = "") throws -> (status: Int, body: String) {
+        if let https {
+            let parts = requestLine.split(separator: " ", maxSplits: 1).map(String.init)
+            var args = ["-sS", "--cacert", https.ca, "-o", "-", "-w", "\n%{http_code}", "-X", parts[0], "https://127.0.0.1:\(port)\(parts[1])"]
+            if !body.isEmpty { args += ["-H", "Content-Type: application/x-www-form-urlencoded", "--data-binary", body] }
+            let r = try run("/usr/bin/curl", args)
+            guard r.status == 0, let nl = r.output.lastIndex(of: "\n"), let status = Int(r.output[r.output.index(after: nl)...]) else {
+                throw TestFailure("curl \(args): \(r.output)")
+            }
+            return (status, String(r.output[..<nl]))
+        }
         let type = body.isEmpty ? "" : "Content-Type: application/x-www-form-urlencoded\r\n"
         let r = try LoopbackHTTP.request(port: port, "\(requestLine) HTTP/1.0\r\n\(type)Content-Length: \(body.utf8.count)\r\n\r\n\(body)")
         return (r.status, r.body)
@@ -244,6 +259,66 @@ extension InotifyUsers {
             #expect(report.contains("Storage drivers: [all sending]") && report.contains("\tinfluxdb: http://127.0.0.1:\(influx.port) db cadvisor; sent "), "\(report.suffix(600))")
             let refusals = agent.stopAndCollectSandboxRefusals() // the HTTP writes inside the sandbox
             #expect(refusals.isEmpty, "\(refusals)")
+        }
+
+        /// `-storage_driver_secure` end to end: influxd serving HTTPS only with a test CA's certificate,
+        /// the agent trusting that CA through `-storage_driver_ca_file`; the points are queried back over
+        /// https. Trusting another CA instead, every write fails the certificate check: send errors are
+        /// counted, nothing is sent, the log names the certificate failure, and the agent stays up.
+        @Test func influxdbOverHTTPS() throws {
+            let pki = try TestPKI()
+            let influx = try RunningInfluxDB(https: (pki.file("server.pem"), pki.file("server.key"), pki.file("ca.pem")))
+            try influx.execute("CREATE DATABASE cadvisor")
+            let plain = try? LoopbackHTTP.request(port: influx.port, "GET /ping HTTP/1.0\r\n\r\n")
+            #expect(plain == nil || plain?.status == 400, "influxd serves no plain HTTP") // Go's answer to HTTP on a TLS port
+            let work = try Workload()
+            defer { work.destroy() }
+            let host = "-storage_driver_host=127.0.0.1:\(influx.port)"
+            let agent = try Self.agent(["-storage_driver=influxdb", host, "-storage_driver_secure", "-storage_driver_ca_file=\(pki.file("ca.pem"))"])
+            defer { agent.child.stop() }
+            let busy = work.busy.name
+            let points = eventually(20) { () -> [[Any]]? in
+                let r = (try? influx.rows("SELECT value FROM cpu_usage_total WHERE container_name = '\(busy)'")) ?? []
+                return r.count >= 3 ? r : nil
+            }
+            let rows = try #require(points, "cpu_usage_total points of the busy cgroup, over https")
+            let values = rows.compactMap { Self.int($0.last) }
+            #expect(values == values.sorted() && values.count == rows.count, "\(values)")
+            #expect(try (Self.counter(agent, "node_metrics_storage_sent_samples_total", driver: "influxdb") ?? 0) > 0)
+            #expect(try Self.counter(agent, "node_metrics_storage_send_errors_total", driver: "influxdb") == 0)
+            let report = try agent.get("/validate/").body
+            #expect(report.contains("\tinfluxdb: https://127.0.0.1:\(influx.port) db cadvisor; sent "), "\(report.suffix(600))")
+            let refusals = agent.stopAndCollectSandboxRefusals()
+            #expect(refusals.isEmpty, "\(refusals)")
+
+            // A CA that did not sign influxd's certificate: refused at the handshake, counted, logged.
+            let untrusting = try Self.agent(["-storage_driver=influxdb", host, "-storage_driver_secure", "-storage_driver_ca_file=\(pki.file("other-ca.pem"))"])
+            defer { untrusting.child.stop() }
+            let errors = eventually(20) { () -> Double? in
+                let n = (try? Self.counter(untrusting, "node_metrics_storage_send_errors_total", driver: "influxdb")) ?? 0
+                return n >= 2 ? n : nil
+            }
+            #expect(errors != nil, "send errors counted")
+            #expect(try Self.counter(untrusting, "node_metrics_storage_sent_samples_total", driver: "influxdb") == 0)
+            let health = try untrusting.get("/healthz").status
+            #expect(untrusting.child.process.isRunning && health == 200, "the agent stays up")
+            let failing = try untrusting.get("/validate/").body
+            #expect(failing.contains("\tinfluxdb: https://127.0.0.1:\(influx.port) db cadvisor;"), "\(failing.suffix(600))")
+            untrusting.child.stop()
+            let log = untrusting.child.log
+            let line = log.split(separator: "\n").first { $0.contains("influxdb") && $0.lowercased().contains("certificate") }
+            #expect(line != nil, "a log line naming the certificate failure: \(log.suffix(1500))")
+        }
+
+        /// A `-storage_driver_ca_file` that is not a PEM CA stops start-up naming the file.
+        @Test func storageCAFileThatIsNotACertificateStopsStartUp() throws {
+            let dir = try TemporaryDirectory()
+            try "not a certificate".write(toFile: dir.file("ca.pem"), atomically: true, encoding: .utf8)
+            let r = try run(Package.root + "/.build/debug/node-metrics",
+                            ["-port=\(Int.random(in: 20000...60000))", "-listen_ip=127.0.0.1", "-storage_driver=influxdb",
+                             "-storage_driver_secure", "-storage_driver_ca_file=\(dir.file("ca.pem"))"])
+            #expect(r.status != 0)
+            #expect(r.output.contains("\(dir.file("ca.pem")): not a PEM CA certificate"), "\(r.output.suffix(800))")
         }
 
         /// The backend down for 10 s: the agent goes on sampling, retries, and delivers the samples of

@@ -22,7 +22,7 @@ R=$DIR/rootfs
 # No mirror argument: debootstrap uses its default Debian mirror.
 for attempt in 1 2 3; do
   if debootstrap --variant=minbase \
-      --include=systemd-sysv,udev,dbus,iproute2,procps,kmod,util-linux,linux-image-amd64,initramfs-tools,docker.io,containerd,runc,busybox-static,iptables,apparmor,libstdc++6,zlib1g,libcap2,libseccomp2,libsystemd0,libcrypt1,librdkafka1,libsnappy1v5,libnghttp2-14,coreutils \
+      --include=systemd-sysv,udev,dbus,iproute2,procps,kmod,util-linux,linux-image-amd64,initramfs-tools,docker.io,containerd,runc,busybox-static,iptables,apparmor,libstdc++6,zlib1g,libcap2,libseccomp2,libsystemd0,libcrypt1,librdkafka1,libsnappy1v5,libnghttp2-14,libssl3,coreutils \
       bookworm "$R" > "$DIR/debootstrap.log" 2>&1; then break; fi
   echo "build-guest: debootstrap failed (attempt $attempt), see $DIR/debootstrap.log" >&2
   tail -5 "$DIR/debootstrap.log" >&2

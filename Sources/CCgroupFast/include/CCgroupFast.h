@@ -13,4 +13,5 @@
 #include "cgf_crash.h"
 #include "cgf_push.h"
 #include "cgf_grpc.h"
+#include "cgf_sign.h"
 #endif

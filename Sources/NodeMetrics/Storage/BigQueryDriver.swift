@@ -1,11 +1,11 @@
 import FoundationEssentials
 import Logging
-import _CryptoExtras
+import CCgroupFast
 
 /// `-storage_driver=bigquery`: cAdvisor's table (19 columns) and rows through BigQuery's REST
 /// streaming insert (`tabledata.insertAll`), authorised with a service account: an RS256-signed JWT
-/// (`-bq_account` as issuer, the PEM key of `-bq_credentials_file`, signed by swift-crypto's RSA on
-/// BoringSSL) exchanged at the OAuth2 token endpoint for a bearer token, renewed before it expires.
+/// (`-bq_account` as issuer, the PEM key of `-bq_credentials_file`, signed in the C core with the
+/// system's OpenSSL libcrypto, cgf_sign.h) exchanged at the OAuth2 token endpoint for a bearer token, renewed before it expires.
 ///
 /// Decided, against cAdvisor's quirks: the dataset is `-storage_driver_table` and the table
 /// `-storage_driver_db`, as cAdvisor swaps them (an existing command line keeps writing to the same
@@ -19,7 +19,7 @@ public final class BigQueryDriver: StorageDriver, @unchecked Sendable {
     public let name: String
     public let configuration: Configuration
     private let machine: String
-    private let key: _RSA.Signing.PrivateKey
+    private let key: OpaquePointer // cgf_rsa_key, freed in deinit
     private let tokenURL: PushURL
     private let api: PushURL
     private let tokenClient: UnixHTTPClient
@@ -86,19 +86,22 @@ public final class BigQueryDriver: StorageDriver, @unchecked Sendable {
         guard let pem = HostFiles.read(c.credentialsFile) else {
             throw Invalid(description: "bigquery: -bq_credentials_file: \(c.credentialsFile): missing or unreadable")
         }
+        let urls: (token: PushURL, api: PushURL)
         do {
-            key = try _RSA.Signing.PrivateKey(pemRepresentation: pem)
-        } catch {
-            throw Invalid(description: "bigquery: -bq_credentials_file: \(c.credentialsFile): not a PEM RSA private key of 2048 bits or more (\(error))")
-        }
-        do {
-            tokenURL = try PushURL(c.tokenURL, caFile: c.caFile)
             var api = try PushURL(c.apiBase, caFile: c.caFile)
             while api.path.hasSuffix("/") { api.path.removeLast() }
-            self.api = api
+            urls = (try PushURL(c.tokenURL, caFile: c.caFile), api)
         } catch {
             throw Invalid(description: "bigquery: \(error.description)")
         }
+        var err = [CChar](repeating: 0, count: 512)
+        let bytes = Array(pem.utf8)
+        guard let key = cgf_rsa_key_load(bytes, bytes.count, &err, err.count) else {
+            throw Invalid(description: "bigquery: -bq_credentials_file: \(c.credentialsFile): not a PEM RSA private key of 2048 bits or more: \(KafkaDriver.text(err))")
+        }
+        self.key = key
+        tokenURL = urls.token
+        api = urls.api
         tokenClient = UnixHTTPClient(endpoint: tokenURL.endpoint, timeout: timeout)
         apiClient = UnixHTTPClient(endpoint: api.endpoint, timeout: timeout)
         configuration = c
@@ -122,8 +125,12 @@ public final class BigQueryDriver: StorageDriver, @unchecked Sendable {
         claims.field("exp", nowSeconds + 3600)
         claims.endObject()
         let input = Self.base64URL(Array(#"{"alg":"RS256","typ":"JWT"}"#.utf8)) + "." + Self.base64URL(claims.bytes)
-        let signature = try key.signature(for: Data(input.utf8), padding: .insecurePKCS1v1_5)
-        return input + "." + Self.base64URL(signature.rawRepresentation)
+        var signature = [UInt8](repeating: 0, count: Int(cgf_rsa_key_bits(key)) / 8 + 16)
+        var err = [CChar](repeating: 0, count: 256)
+        let bytes = Array(input.utf8)
+        let n = cgf_rsa_sign_sha256(key, bytes, bytes.count, &signature, signature.count, &err, err.count)
+        guard n > 0, n <= signature.count else { throw Failure(description: "bigquery: signing the JWT: \(KafkaDriver.text(err))") }
+        return input + "." + Self.base64URL(signature.prefix(Int(n)))
     }
 
     private struct TokenAnswer: Decodable {
@@ -294,4 +301,6 @@ public final class BigQueryDriver: StorageDriver, @unchecked Sendable {
     }
 
     public func close() {}
+
+    deinit { cgf_rsa_key_free(key) }
 }

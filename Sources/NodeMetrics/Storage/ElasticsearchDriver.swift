@@ -27,6 +27,8 @@ public final class ElasticsearchDriver: StorageDriver, @unchecked Sendable {
         public var index = "cadvisor"
         public var type = "stats"
         public var enableSniffer = false
+        /// `-storage_driver_ca_file`: the PEM CA an https host's certificate is checked against (nil: the system's).
+        public var caFile: String?
         public init() {}
     }
 
@@ -45,6 +47,7 @@ public final class ElasticsearchDriver: StorageDriver, @unchecked Sendable {
         c.index = options.esIndex
         c.type = options.esType
         c.enableSniffer = options.esEnableSniffer
+        c.caFile = options.caFile
         try self.init(name: name, configuration: c, machine: options.machineName)
     }
 
@@ -54,7 +57,7 @@ public final class ElasticsearchDriver: StorageDriver, @unchecked Sendable {
         self.configuration = configuration
         self.machine = machine
         guard !configuration.index.isEmpty else { throw PushURL.Invalid(description: "-storage_driver_es_index is empty") }
-        var url = try PushURL(configuration.host)
+        var url = try PushURL(configuration.host, caFile: configuration.caFile)
         if !url.path.hasSuffix("/") { url.path += "/" }
         self.url = url
         client = UnixHTTPClient(endpoint: url.endpoint, timeout: timeout)

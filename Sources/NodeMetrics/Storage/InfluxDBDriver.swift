@@ -17,7 +17,7 @@ public final class InfluxDBDriver: StorageDriver {
     public init(name: String = "influxdb", options: StorageOptions) throws {
         self.name = name
         let (host, port) = try options.hostAndPort()
-        let tls: TLSClient? = options.secure ? try TLSClient(verifyingServerWith: nil) : nil
+        let tls: TLSClient? = options.secure ? try TLSClient(verifyingServerWith: options.caFile) : nil
         client = UnixHTTPClient(endpoint: .tcp(host: host, port: port, tls: tls), timeout: .seconds(10))
         scheme = options.secure ? "https" : "http"
         db = options.db

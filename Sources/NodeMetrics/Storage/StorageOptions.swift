@@ -13,6 +13,8 @@ public struct StorageOptions: Sendable {
     public var table = "stats"
     /// influxdb over https.
     public var secure = false
+    /// `-storage_driver_ca_file`: the PEM CA https backends (influxdb, elasticsearch) are checked against (nil: the system's).
+    public var caFile: String?
     public var influxRetentionPolicy = ""
     public var esHost = "http://localhost:9200"
     public var esIndex = "cadvisor"
