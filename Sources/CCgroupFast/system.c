@@ -47,7 +47,6 @@ void cgf_release_free_memory(void) { malloc_trim(0); }
 
 void cgf_tune_malloc(void) {
     mallopt(M_ARENA_MAX, 2);
-    mallopt(M_MMAP_THRESHOLD, 256 * 1024);
 }
 
 uint64_t cgf_heap_in_use(void) { return (uint64_t)mallinfo2().uordblks; }
