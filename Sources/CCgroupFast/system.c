@@ -45,6 +45,10 @@ uint64_t cgf_watchdog_usec(void) {
 
 void cgf_release_free_memory(void) { malloc_trim(0); }
 
+void cgf_tune_malloc(void) {
+    mallopt(M_ARENA_MAX, 2);
+}
+
 uint64_t cgf_heap_in_use(void) { return (uint64_t)mallinfo2().uordblks; }
 
 int cgf_journal_send(const char *const *fields, int count) {

@@ -12,6 +12,7 @@ extension Serve {
             print("node-metrics version \(AgentVersion.current) (\(AgentVersion.revision)), cAdvisor-compatible API")
             return
         }
+        cgf_tune_malloc() // at most 2 malloc arenas (README: resident memory)
         let level: Logger.Level = verbosity >= 4 ? .debug : .info
         let output: AgentLogHandler.Output = cgf_stderr_is_journal() != 0 ? .journal : .logfmt
         LoggingSystem.bootstrap { AgentLogHandler(label: $0, level: level, output: output) }
