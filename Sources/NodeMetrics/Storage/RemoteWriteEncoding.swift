@@ -78,11 +78,11 @@ public enum RemoteWriteEncoding {
     }
 
     /// Builds one WriteRequest after another from the exporter's series (`PrometheusExporter.collect`),
-    /// without text: each series' encoded labels are kept from one request to the next, keyed by its
-    /// family, its subject (the subject's schema and label values, numbered) and its extra label
-    /// values — hashed as they are, no string made — so a request of known series only appends
-    /// values. The request buffer is reused. Entries and subjects not seen in a request are
-    /// forgotten after it (bounded by the exposition). One thread at a time.
+    /// without text: each series' encoded labels are kept from one request to the next, found by its
+    /// subject (the subject's schema and label values, looked up once per section), its family
+    /// (numbered) and its extra label values (hashed as they are, no string made), so a request of
+    /// known series only appends values. The request buffer is reused. Subjects and series not seen
+    /// in a request are forgotten after it (bounded by the exposition). One thread at a time.
     final class RequestBuilder: SeriesReceiver {
         private struct SubjectKey: Hashable {
             var names: [String]
@@ -97,9 +97,16 @@ public enum RemoteWriteEncoding {
             /// The last request that had it.
             var request: UInt64
         }
-        private struct Subject {
-            var id: Int
+        /// A subject's number and the encoded labels of its series without extra labels, by family
+        /// number (most series: found by indexing, nothing hashed).
+        private final class Subject {
+            let id: Int
             var request: UInt64
+            var plain: [[UInt8]?] = []
+            init(id: Int, request: UInt64) {
+                self.id = id
+                self.request = request
+            }
         }
         let external: [(name: String, value: String)]
         /// The serialized WriteRequest being built (kept between requests for its capacity).
@@ -119,7 +126,7 @@ public enum RemoteWriteEncoding {
         /// The current section and family.
         private var schema = LabelSchema(names: [])
         private var values: [[[UInt8]]] = []
-        private var current: [Int] = []
+        private var current: [Subject] = []
         private var familyName = ""
         private var familyID = 0
         private var extraNames: [String] = []
@@ -151,17 +158,18 @@ public enum RemoteWriteEncoding {
             current.removeAll(keepingCapacity: true)
             for v in values {
                 let key = SubjectKey(names: schema.names, values: v)
-                if let i = subjectIDs.index(forKey: key) {
-                    if subjectIDs.values[i].request != requests {
-                        subjectIDs.values[i].request = requests
+                if let known = subjectIDs[key] {
+                    if known.request != requests {
+                        known.request = requests
                         subjectsSeen += 1
                     }
-                    current.append(subjectIDs.values[i].id)
+                    current.append(known)
                 } else {
                     nextSubject += 1
-                    subjectIDs[key] = Subject(id: nextSubject, request: requests)
+                    let new = Subject(id: nextSubject, request: requests)
+                    subjectIDs[key] = new
                     subjectsSeen += 1
-                    current.append(nextSubject)
+                    current.append(new)
                 }
             }
         }
@@ -178,9 +186,14 @@ public enum RemoteWriteEncoding {
         }
 
         func series(subject: Int, _ a: String, _ b: String, _ c: String, _ d: String, value: Double, timestampMillis: Int64?) {
-            let key = SeriesKey(family: familyID, subject: current[subject], a: a, b: b, c: c, d: d)
+            let owner = current[subject]
+            if extraNames.isEmpty, familyID < owner.plain.count, let labels = owner.plain[familyID] {
+                append(labels, value, timestampMillis)
+                return
+            }
+            let key = SeriesKey(family: familyID, subject: owner.id, a: a, b: b, c: c, d: d)
             let labels: [UInt8]
-            if let i = cache.index(forKey: key) {
+            if !extraNames.isEmpty, let i = cache.index(forKey: key) {
                 if cache.values[i].request != requests {
                     cache.values[i].request = requests
                     seen += 1
@@ -198,8 +211,13 @@ public enum RemoteWriteEncoding {
                     }
                 }
                 labels = RemoteWriteEncoding.encodedLabels(name: familyName, pairs, external: external)
-                cache[key] = Entry(labels: labels, request: requests)
-                seen += 1
+                if extraNames.isEmpty {
+                    if owner.plain.count <= familyID { owner.plain.append(contentsOf: repeatElement(nil, count: familyID + 1 - owner.plain.count)) }
+                    owner.plain[familyID] = labels
+                } else {
+                    cache[key] = Entry(labels: labels, request: requests)
+                    seen += 1
+                }
             }
             append(labels, value, timestampMillis)
         }
