@@ -5,6 +5,7 @@
 # CPU as % of one core over SECONDS after a 15 s warm-up (/proc/<pid>/stat) and its RSS at the end.
 # Cleans up the agent, the receiver, the cgroups and the temp dir, even on failure.
 # Usage (root): Benchmarks/remote-write-bench.sh N SECONDS      e.g. 200 120
+# RW_FLAGS adds flags to the remote-write run (e.g. RW_FLAGS=-remote_write_interval=10s).
 set -euo pipefail
 N=${1:?N}; SECONDS_TOTAL=${2:?seconds}
 cd "$(dirname "$0")/.."
@@ -37,6 +38,6 @@ measure() { # label, extra flags...
     "$(echo "$rss/1024" | bc -l)" "$(echo "$hwm/1024" | bc -l)"
 }
 measure "off"
-measure "remote write on" -remote_write_url=http://127.0.0.1:$VMPORT/api/v1/write -remote_write_external_labels=node=bench
+measure "remote write on" -remote_write_url=http://127.0.0.1:$VMPORT/api/v1/write -remote_write_external_labels=node=bench ${RW_FLAGS:-}
 series=$(curl -s "http://127.0.0.1:$VMPORT/api/v1/query?query=count(%7Bnode%3D%22bench%22%7D)" | sed -n 's/.*"value":\[[^,]*,"\([0-9]*\)".*/\1/p')
 echo "remote-write-bench: victoria-metrics holds ${series:-?} series from the run"

@@ -13,7 +13,7 @@ enum AgentProcessMetrics {
     /// Boot time (/proc/stat btime), read once.
     static let bootTime = Double(procfs.withLock { (try? $0?.stat())?.bootTime } ?? 0)
 
-    static func write(_ w: inout PrometheusTextWriter) {
+    static func write(_ w: inout MetricSeriesSink) {
         guard let stat = procfs.withLock({ try? $0?.processStat(pid: getpid()) }) else { return }
         var limit = rlimit()
         getrlimit(__rlimit_resource_t(RLIMIT_NOFILE.rawValue), &limit)

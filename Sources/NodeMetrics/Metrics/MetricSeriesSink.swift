@@ -25,11 +25,29 @@ struct LabelSchema: Sendable {
     }
 }
 
+/// Takes the exporter's series as values instead of text (remote write builds its request from
+/// them): each section's subjects, each family, and each series with its extra label values. Label
+/// values arrive escaped as the text format has them (`PrometheusTextWriter.escapeLabelValue`).
+protocol SeriesReceiver: AnyObject {
+    /// A section's subjects (containers, or the machine) by their escaped schema label values.
+    func subjects(_ values: [[[UInt8]]], schema: LabelSchema)
+    /// The family the next series belong to.
+    func family(_ name: String, extra: [String])
+    /// A series of the current family: its subject (an index into the last `subjects`), its extra
+    /// label values in the family's order ("" beyond them), its value, and its timestamp (nil: none).
+    func series(subject: Int, _ a: String, _ b: String, _ c: String, _ d: String, value: Double, timestampMillis: Int64?)
+    /// A series written outside the families (version info, the agent's own), labels unescaped in
+    /// the order the text has them.
+    func series(_ name: String, labels: [(String, String)], value: Double, timestampMillis: Int64?)
+}
+
 /// Where a family's values go: writes `# HELP`/`# TYPE` before the first series of a family (a
 /// family without series is left out, as client_golang does) and each series with its labels in
-/// name order and the current timestamp.
+/// name order and the current timestamp — or, with a `receiver`, hands it the same series as values.
 struct MetricSeriesSink {
     var writer: PrometheusTextWriter
+    /// When set, series go here and no text is written.
+    var receiver: SeriesReceiver?
     /// The current family.
     var name = ""
     var help = ""
@@ -63,9 +81,13 @@ struct MetricSeriesSink {
 
     /// The subjects of a section (containers, or the machine) by their escaped schema label values.
     mutating func subjects(_ values: [[[UInt8]]], schema: LabelSchema) {
+        current = 0
+        if let receiver {
+            receiver.subjects(values, schema: schema)
+            return
+        }
         labelValues = values
         labelBlocks = values.map { Self.labelBlock(schema, $0) }
-        current = 0
     }
 
     mutating func begin(family name: String, help: String, type: PrometheusMetricType, extra: [String], schema: LabelSchema) {
@@ -73,9 +95,27 @@ struct MetricSeriesSink {
         self.help = help
         self.type = type
         extraNames = extra
+        headerWritten = false
+        if let receiver {
+            receiver.family(name, extra: extra)
+            return
+        }
         schemaNames = schema.names
         plan = schema.plan(extra: extra)
-        headerWritten = false
+    }
+
+    /// `# HELP`/`# TYPE` of a family written outside `begin` (nothing for a receiver).
+    mutating func header(_ name: String, help: String, type: PrometheusMetricType) {
+        if receiver == nil { writer.header(name, help: help, type: type) }
+    }
+
+    /// A series written outside the families, with (name, unescaped value) labels in the given order.
+    mutating func sample(_ name: String, labels: [(String, String)] = [], value: Double, timestampMillis: Int64? = nil) {
+        if let receiver {
+            receiver.series(name, labels: labels, value: value, timestampMillis: timestampMillis)
+        } else {
+            writer.sample(name, labels: labels, value: value, timestampMillis: timestampMillis)
+        }
     }
 
     @inline(__always)
@@ -119,30 +159,50 @@ struct MetricSeriesSink {
     }
 
     mutating func add(_ value: Double) {
+        if let receiver {
+            receiver.series(subject: current, "", "", "", "", value: value, timestampMillis: timestampMillis)
+            return
+        }
         start()
         writeLabels { _ in "" }
         finish(value)
     }
 
     mutating func add(_ value: Double, _ a: String) {
+        if let receiver {
+            receiver.series(subject: current, a, "", "", "", value: value, timestampMillis: timestampMillis)
+            return
+        }
         start()
         writeLabels { _ in a }
         finish(value)
     }
 
     mutating func add(_ value: Double, _ a: String, _ b: String) {
+        if let receiver {
+            receiver.series(subject: current, a, b, "", "", value: value, timestampMillis: timestampMillis)
+            return
+        }
         start()
         writeLabels { $0 == 0 ? a : b }
         finish(value)
     }
 
     mutating func add(_ value: Double, _ a: String, _ b: String, _ c: String) {
+        if let receiver {
+            receiver.series(subject: current, a, b, c, "", value: value, timestampMillis: timestampMillis)
+            return
+        }
         start()
         writeLabels { i in i == 0 ? a : i == 1 ? b : c }
         finish(value)
     }
 
     mutating func add(_ value: Double, _ a: String, _ b: String, _ c: String, _ d: String) {
+        if let receiver {
+            receiver.series(subject: current, a, b, c, d, value: value, timestampMillis: timestampMillis)
+            return
+        }
         start()
         writeLabels { i in i == 0 ? a : i == 1 ? b : i == 2 ? c : d }
         finish(value)

@@ -46,12 +46,27 @@ public final class PrometheusExporter: Sendable {
 
     /// One scrape. `filter` narrows the configured filter (a scrape's query parameters).
     public func scrape(filter extra: MetricsFilter? = nil) -> [UInt8] {
+        var sink = MetricSeriesSink(writer: PrometheusTextWriter(capacity: lastSize.load(ordering: .relaxed) + 4096))
+        write(&sink, filter: extra)
+        lastSize.store(sink.writer.bytes.count, ordering: .relaxed)
+        return sink.writer.bytes
+    }
+
+    /// The series of a scrape handed to `receiver` as values, in the text's order, without writing
+    /// or formatting any text (remote write).
+    func collect(into receiver: SeriesReceiver) {
+        var sink = MetricSeriesSink(writer: PrometheusTextWriter(capacity: 0))
+        sink.receiver = receiver
+        write(&sink, filter: nil)
+    }
+
+    /// Every series of a scrape into `sink`, in exposition order.
+    private func write(_ sink: inout MetricSeriesSink, filter extra: MetricsFilter?) {
         let now = Double(Clocks.wallNanos()) / 1e9
         let kinds = manager.configuration.metricKinds
         let machine = manager.machineInfo
-        var sink = MetricSeriesSink(writer: PrometheusTextWriter(capacity: lastSize.load(ordering: .relaxed) + 4096))
 
-        writeVersionInfo(machine, &sink.writer)
+        writeVersionInfo(machine, &sink)
 
         // Containers: newest sample, filtered, with their label values.
         let disks = machine.diskMap
@@ -73,14 +88,14 @@ public final class PrometheusExporter: Sendable {
         // latest sample failed, or a sample failed in the last minute).
         let scrapeError = failures.anyRecent(now: Clocks.monotonicNanos())
         var scrapeErrorWritten = false
-        func writeScrapeError(_ w: inout PrometheusTextWriter) {
+        func writeScrapeError(_ w: inout MetricSeriesSink) {
             w.header("container_scrape_error", help: "1 if there was an error while getting container metrics, 0 otherwise",
                      type: .gauge)
             w.sample("container_scrape_error", value: scrapeError ? 1 : 0)
             scrapeErrorWritten = true
         }
         for family in ContainerFamily.all {
-            if !scrapeErrorWritten && family.name > "container_scrape_error" { writeScrapeError(&sink.writer) }
+            if !scrapeErrorWritten && family.name > "container_scrape_error" { writeScrapeError(&sink) }
             if let kind = family.kind, !kinds.contains(kind) { continue }
             sink.begin(family: family.name, help: family.help, type: family.type, extra: family.extraLabels, schema: schema)
             let values = family.values, condition = family.condition
@@ -93,7 +108,7 @@ public final class PrometheusExporter: Sendable {
                 values(view, &sink)
             }
         }
-        if !scrapeErrorWritten { writeScrapeError(&sink.writer) }
+        if !scrapeErrorWritten { writeScrapeError(&sink) }
 
         // Machine.
         let machineLabels = [machine.bootID, machine.machineID, machine.systemUUID].map(PrometheusTextWriter.escapeLabelValue)
@@ -107,19 +122,17 @@ public final class PrometheusExporter: Sendable {
             family.values(machine, &sink)
         }
 
-        Self.writeSampleFailures(failures, &sink.writer) // node_metrics_* sorts before process_*
+        Self.writeSampleFailures(failures, &sink) // node_metrics_* sorts before process_*
         let pushed = (manager.configuration.backends?.statuses ?? []) + manager.configuration.pushStatus.statuses
         if !pushed.isEmpty {
-            Self.writeStorage(pushed, &sink.writer)
+            Self.writeStorage(pushed, &sink)
         }
-        AgentProcessMetrics.write(&sink.writer)
-        lastSize.store(sink.writer.bytes.count, ordering: .relaxed)
-        return sink.writer.bytes
+        AgentProcessMetrics.write(&sink)
     }
 
     /// Beyond cAdvisor: what each storage driver (`-storage_driver`) sent, dropped, failed to send
     /// and holds now.
-    static func writeStorage(_ statuses: [StorageDriverStatus], _ w: inout PrometheusTextWriter) {
+    static func writeStorage(_ statuses: [StorageDriverStatus], _ w: inout MetricSeriesSink) {
         w.header("node_metrics_storage_buffered_samples", help: "Samples waiting in a storage driver's buffer (the batch being sent included).", type: .gauge)
         for s in statuses { w.sample("node_metrics_storage_buffered_samples", labels: [("driver", s.name)], value: Double(s.buffered)) }
         w.header("node_metrics_storage_dropped_samples_total", help: "Samples a storage driver dropped unsent (its buffer was full or they were older than -storage_driver_buffer_duration).", type: .counter)
@@ -132,7 +145,7 @@ public final class PrometheusExporter: Sendable {
 
     /// Beyond cAdvisor: failed container samples by reason since start, and how many kept
     /// containers' latest sample failed (every reason is written, 0 included, so rates work).
-    static func writeSampleFailures(_ failures: SampleFailures, _ w: inout PrometheusTextWriter) {
+    static func writeSampleFailures(_ failures: SampleFailures, _ w: inout MetricSeriesSink) {
         w.header("node_metrics_container_sample_failures_total",
                  help: "Container samples that failed since start, by reason (gone: the cgroup vanished while it was read; read_error: its files could not be read).",
                  type: .counter)
@@ -144,7 +157,7 @@ public final class PrometheusExporter: Sendable {
         w.sample("node_metrics_containers_failing", value: Double(failures.failing.count))
     }
 
-    private func writeVersionInfo(_ machine: MachineInfo, _ w: inout PrometheusTextWriter) {
+    private func writeVersionInfo(_ machine: MachineInfo, _ w: inout MetricSeriesSink) {
         w.header("cadvisor_version_info",
                  help: "A metric with a constant '1' value labeled by kernel version, OS version, docker version, cadvisor version & cadvisor revision.",
                  type: .gauge)

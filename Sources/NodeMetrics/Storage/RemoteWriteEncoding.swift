@@ -3,25 +3,6 @@ import CCgroupFast
 import Glibc
 #endif
 
-/// One series of a remote-write request: its labels (`__name__` included) sorted by name bytes,
-/// and one sample.
-public struct RemoteWriteSeries: Sendable, Equatable {
-    public var labels: [(name: String, value: String)]
-    public var value: Double
-    public var timestampMillis: Int64
-
-    public init(labels: [(name: String, value: String)], value: Double, timestampMillis: Int64) {
-        self.labels = labels
-        self.value = value
-        self.timestampMillis = timestampMillis
-    }
-
-    public static func == (a: Self, b: Self) -> Bool {
-        a.labels.elementsEqual(b.labels, by: { $0 == $1 }) && a.timestampMillis == b.timestampMillis
-            && (a.value == b.value || (a.value.isNaN && b.value.isNaN))
-    }
-}
-
 /// Prometheus remote write 1.0 on the wire: the `prometheus.WriteRequest` protobuf (four messages,
 /// encoded here by hand: `WriteRequest{TimeSeries timeseries=1}`, `TimeSeries{Label labels=1;
 /// Sample samples=2}`, `Label{name=1; value=2}`, `Sample{double value=1; int64 timestamp=2}`),
@@ -34,16 +15,6 @@ public enum RemoteWriteEncoding {
         ("X-Prometheus-Remote-Write-Version", "0.1.0"),
         ("User-Agent", "node-metrics/\(AgentVersion.current)"),
     ]
-
-    /// The serialized WriteRequest.
-    public static func writeRequest(_ series: [RemoteWriteSeries]) -> [UInt8] {
-        var out: [UInt8] = []
-        out.reserveCapacity(series.count * 160)
-        for s in series {
-            appendTimeSeries(labels: labelFields(s.labels), value: s.value, timestampMillis: s.timestampMillis, to: &out)
-        }
-        return out
-    }
 
     /// A TimeSeries' `labels` fields (field 1, one Label message each), in the order given.
     static func labelFields(_ labels: [(name: String, value: String)]) -> [UInt8] {
@@ -75,65 +46,193 @@ public enum RemoteWriteEncoding {
         varint(timestamp, &out)
     }
 
-    /// Encodes one exposition after another into WriteRequests as `series(fromExposition:)` and
-    /// `writeRequest` would, keeping each series' encoded labels (keyed by the line's name and label
-    /// text) from one render to the next: label sets rarely change, so a render parses only the
-    /// values of known series. Entries not seen in a render are forgotten (bounded by the exposition).
-    public struct RequestEncoder {
-        /// A series' name and label text, hashed and compared as bytes in bulk.
-        private struct Key: Hashable {
-            var bytes: ArraySlice<UInt8>
-            func hash(into hasher: inout Hasher) { bytes.withUnsafeBytes { hasher.combine(bytes: $0) } }
-            static func == (a: Key, b: Key) -> Bool {
-                a.bytes.count == b.bytes.count && a.bytes.withUnsafeBytes { x in
-                    b.bytes.withUnsafeBytes { y in
-                        guard let p = x.baseAddress, let q = y.baseAddress else { return x.count == y.count }
-                        return memcmp(p, q, x.count) == 0
-                    }
-                }
+    /// A series' encoded labels as the protocol wants them: `__name__` and `labels` less the empty
+    /// values (Prometheus treats an empty label as absent; remote write forbids them), then each
+    /// `external` label the series lacks, sorted by name bytes.
+    static func encodedLabels(name: String, _ labels: [(name: String, value: String)],
+                              external: [(name: String, value: String)]) -> [UInt8] {
+        var all: [(name: String, value: String)] = [("__name__", name)]
+        all.reserveCapacity(labels.count + external.count + 1)
+        for l in labels where !l.value.isEmpty { all.append(l) }
+        for e in external where !all.contains(where: { $0.name == e.name }) { all.append(e) }
+        all.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
+        return labelFields(all)
+    }
+
+    /// A label value escaped for the text format, unescaped (`\\`, `\"`, `\n`).
+    static func unescape(_ escaped: [UInt8]) -> String {
+        guard escaped.contains(UInt8(ascii: "\\")) else { return String(decoding: escaped, as: UTF8.self) }
+        var value: [UInt8] = []
+        value.reserveCapacity(escaped.count)
+        var i = 0
+        while i < escaped.count {
+            if escaped[i] == UInt8(ascii: "\\"), i + 1 < escaped.count {
+                i += 1
+                value.append(escaped[i] == UInt8(ascii: "n") ? 0x0A : escaped[i])
+            } else {
+                value.append(escaped[i])
             }
+            i += 1
+        }
+        return String(decoding: value, as: UTF8.self)
+    }
+
+    /// Builds one WriteRequest after another from the exporter's series (`PrometheusExporter.collect`),
+    /// without text: each series' encoded labels are kept from one request to the next, found by its
+    /// subject (the subject's schema and label values, looked up once per section), its family
+    /// (numbered) and its extra label values (hashed as they are, no string made), so a request of
+    /// known series only appends values. The request buffer is reused. Subjects and series not seen
+    /// in a request are forgotten after it (bounded by the exposition). One thread at a time.
+    final class RequestBuilder: SeriesReceiver {
+        private struct SubjectKey: Hashable {
+            var names: [String]
+            var values: [[UInt8]]
+        }
+        private struct SeriesKey: Hashable {
+            var family: Int, subject: Int
+            var a: String, b: String, c: String, d: String
         }
         private struct Entry {
             var labels: [UInt8]
-            /// The last render that had the series.
-            var render: UInt64
+            /// The last request that had it.
+            var request: UInt64
         }
-        /// Keys own their bytes (a slice of one exposition would keep that whole text alive).
-        private var cache: [Key: Entry] = [:]
-        private var renders: UInt64 = 0
-
-        public init() {}
-
-        /// The serialized WriteRequest of `text` and its number of samples.
-        public mutating func encode(exposition text: [UInt8], timestampMillis: Int64,
-                                    external: [(name: String, value: String)] = []) -> (request: [UInt8], samples: Int) {
-            renders &+= 1
-            var out: [UInt8] = []
-            out.reserveCapacity(cache.count * 160)
-            var samples = 0
-            var lineStart = 0
-            let n = text.count
-            while lineStart < n {
-                var lineEnd = lineStart
-                while lineEnd < n && text[lineEnd] != 0x0A { lineEnd += 1 }
-                let line = text[lineStart..<lineEnd]
-                lineStart = lineEnd + 1
-                guard !line.isEmpty, line.first != UInt8(ascii: "#"), let keyEnd = RemoteWriteEncoding.seriesKeyEnd(line) else { continue }
-                let key = Key(bytes: line[..<keyEnd])
-                if let i = cache.index(forKey: key), let (value, timestamp) = RemoteWriteEncoding.sampleFields(line[keyEnd...], timestampMillis) {
-                    cache.values[i].render = renders
-                    RemoteWriteEncoding.appendTimeSeries(labels: cache.values[i].labels, value: value, timestampMillis: timestamp, to: &out)
-                } else if let s = RemoteWriteEncoding.parseLine(line, timestampMillis, external) {
-                    let labels = RemoteWriteEncoding.labelFields(s.labels)
-                    cache[Key(bytes: ArraySlice(Array(key.bytes)))] = Entry(labels: labels, render: renders)
-                    RemoteWriteEncoding.appendTimeSeries(labels: labels, value: s.value, timestampMillis: s.timestampMillis, to: &out)
-                } else {
-                    continue
-                }
-                samples += 1
+        /// A subject's number and the encoded labels of its series without extra labels, by family
+        /// number (most series: found by indexing, nothing hashed).
+        private final class Subject {
+            let id: Int
+            var request: UInt64
+            var plain: [[UInt8]?] = []
+            init(id: Int, request: UInt64) {
+                self.id = id
+                self.request = request
             }
-            if cache.count > samples { cache = cache.filter { $0.value.render == renders } } // series gone
-            return (out, samples)
+        }
+        let external: [(name: String, value: String)]
+        /// The serialized WriteRequest being built (kept between requests for its capacity).
+        private(set) var request: [UInt8] = []
+        private(set) var samples = 0
+        private var timestampMillis: Int64 = 0
+        private var requests: UInt64 = 0
+        private var scratch: [UInt8] = []
+
+        private var subjectIDs: [SubjectKey: Subject] = [:]
+        private var nextSubject = 0
+        private var subjectsSeen = 0
+        private var families: [String: Int] = [:]
+        private var cache: [SeriesKey: Entry] = [:]
+        private var seen = 0
+
+        /// The current section and family.
+        private var schema = LabelSchema(names: [])
+        private var values: [[[UInt8]]] = []
+        private var current: [Subject] = []
+        private var familyName = ""
+        private var familyID = 0
+        private var extraNames: [String] = []
+
+        init(external: [(name: String, value: String)] = []) { self.external = external }
+
+        /// Starts a request whose series without a timestamp of their own get `timestampMillis`.
+        func begin(timestampMillis: Int64) {
+            requests &+= 1
+            self.timestampMillis = timestampMillis
+            request.removeAll(keepingCapacity: true)
+            samples = 0
+            seen = 0
+            subjectsSeen = 0
+        }
+
+        /// Ends the request: forgets what it did not have. `request` holds it until the next `begin`.
+        func end() {
+            if cache.count > seen { cache = cache.filter { $0.value.request == requests } }
+            if subjectIDs.count > subjectsSeen { subjectIDs = subjectIDs.filter { $0.value.request == requests } }
+        }
+
+        /// The request, snappy-compressed (into a buffer kept between calls).
+        func compressed() -> [UInt8] { RemoteWriteEncoding.snappy(request, scratch: &scratch) }
+
+        func subjects(_ values: [[[UInt8]]], schema: LabelSchema) {
+            self.values = values
+            self.schema = schema
+            current.removeAll(keepingCapacity: true)
+            for v in values {
+                let key = SubjectKey(names: schema.names, values: v)
+                if let known = subjectIDs[key] {
+                    if known.request != requests {
+                        known.request = requests
+                        subjectsSeen += 1
+                    }
+                    current.append(known)
+                } else {
+                    nextSubject += 1
+                    let new = Subject(id: nextSubject, request: requests)
+                    subjectIDs[key] = new
+                    subjectsSeen += 1
+                    current.append(new)
+                }
+            }
+        }
+
+        func family(_ name: String, extra: [String]) {
+            familyName = name
+            extraNames = extra
+            if let id = families[name] {
+                familyID = id
+            } else {
+                familyID = families.count
+                families[name] = familyID
+            }
+        }
+
+        func series(subject: Int, _ a: String, _ b: String, _ c: String, _ d: String, value: Double, timestampMillis: Int64?) {
+            let owner = current[subject]
+            if extraNames.isEmpty, familyID < owner.plain.count, let labels = owner.plain[familyID] {
+                append(labels, value, timestampMillis)
+                return
+            }
+            let key = SeriesKey(family: familyID, subject: owner.id, a: a, b: b, c: c, d: d)
+            let labels: [UInt8]
+            if !extraNames.isEmpty, let i = cache.index(forKey: key) {
+                if cache.values[i].request != requests {
+                    cache.values[i].request = requests
+                    seen += 1
+                }
+                labels = cache.values[i].labels
+            } else {
+                // In the text's order: schema and extra labels interleaved by name.
+                var pairs: [(name: String, value: String)] = []
+                let extra = [a, b, c, d]
+                for p in schema.plan(extra: extraNames) {
+                    if p >= 0 {
+                        pairs.append((schema.names[p], RemoteWriteEncoding.unescape(values[subject][p])))
+                    } else {
+                        pairs.append((extraNames[-p - 1], extra[-p - 1]))
+                    }
+                }
+                labels = RemoteWriteEncoding.encodedLabels(name: familyName, pairs, external: external)
+                if extraNames.isEmpty {
+                    if owner.plain.count <= familyID { owner.plain.append(contentsOf: repeatElement(nil, count: familyID + 1 - owner.plain.count)) }
+                    owner.plain[familyID] = labels
+                } else {
+                    cache[key] = Entry(labels: labels, request: requests)
+                    seen += 1
+                }
+            }
+            append(labels, value, timestampMillis)
+        }
+
+        func series(_ name: String, labels: [(String, String)], value: Double, timestampMillis: Int64?) {
+            append(RemoteWriteEncoding.encodedLabels(name: name, labels.map { (name: $0.0, value: $0.1) }, external: external),
+                   value, timestampMillis)
+        }
+
+        @inline(__always)
+        private func append(_ labels: [UInt8], _ value: Double, _ timestampMillis: Int64?) {
+            // Any NaN is sent as the one NaN the text format's "NaN" reads back as.
+            RemoteWriteEncoding.appendTimeSeries(labels: labels, value: value.isNaN ? .nan : value,
+                                                 timestampMillis: timestampMillis ?? self.timestampMillis, to: &request)
+            samples += 1
         }
     }
 
@@ -154,17 +253,23 @@ public enum RemoteWriteEncoding {
 
     /// Snappy block compression (not the framed `sNaPpY` stream, which the protocol forbids).
     public static func snappy(_ raw: [UInt8]) -> [UInt8] {
+        var scratch: [UInt8] = []
+        return snappy(raw, scratch: &scratch)
+    }
+
+    /// `snappy(raw)` compressing into `scratch`, kept from one call to the next (grown, never
+    /// zero-filled again), and returning a copy of just the compressed bytes.
+    public static func snappy(_ raw: [UInt8], scratch: inout [UInt8]) -> [UInt8] {
         var length = snappy_max_compressed_length(raw.count)
-        var out = [UInt8](repeating: 0, count: length)
+        if scratch.count < length { scratch = [UInt8](repeating: 0, count: length) }
         let status = raw.withUnsafeBytes { input in
-            out.withUnsafeMutableBytes { output in
+            scratch.withUnsafeMutableBytes { output in
                 snappy_compress(input.baseAddress?.assumingMemoryBound(to: CChar.self), input.count,
                                 output.baseAddress?.assumingMemoryBound(to: CChar.self), &length)
             }
         }
         guard status == SNAPPY_OK else { return [] } // cannot happen: the buffer is the maximum size
-        out.removeSubrange(length...)
-        return out
+        return Array(scratch[..<length])
     }
 
     /// The inverse of `snappy`, for tests and for checking a round trip (nil: not a snappy block).
@@ -185,103 +290,4 @@ public enum RemoteWriteEncoding {
         return Array(out.prefix(length))
     }
 
-    /// The series of a text exposition as the exporter writes it (`/metrics`): one per sample line,
-    /// with `__name__`, the line's labels minus empty values (Prometheus treats an empty label as
-    /// absent; remote write forbids them), `external` labels the series lacks, all sorted by name
-    /// bytes, and `timestampMillis` unless the line carries its own.
-    public static func series(fromExposition text: [UInt8], timestampMillis: Int64,
-                              external: [(name: String, value: String)] = []) -> [RemoteWriteSeries] {
-        var result: [RemoteWriteSeries] = []
-        var lineStart = 0
-        let n = text.count
-        while lineStart < n {
-            var lineEnd = lineStart
-            while lineEnd < n && text[lineEnd] != 0x0A { lineEnd += 1 }
-            if lineEnd > lineStart && text[lineStart] != UInt8(ascii: "#"),
-               let s = parseLine(text[lineStart..<lineEnd], timestampMillis, external) {
-                result.append(s)
-            }
-            lineStart = lineEnd + 1
-        }
-        return result
-    }
-
-    static func parseLine(_ line: ArraySlice<UInt8>, _ defaultTimestamp: Int64,
-                          _ external: [(name: String, value: String)]) -> RemoteWriteSeries? {
-        var i = line.startIndex
-        while i < line.endIndex && line[i] != UInt8(ascii: "{") && line[i] != 0x20 { i += 1 }
-        guard i > line.startIndex else { return nil }
-        var labels: [(name: String, value: String)] = [("__name__", String(decoding: line[line.startIndex..<i], as: UTF8.self))]
-        if i < line.endIndex && line[i] == UInt8(ascii: "{") {
-            i += 1
-            while i < line.endIndex && line[i] != UInt8(ascii: "}") {
-                if line[i] == UInt8(ascii: ",") { i += 1; continue }
-                let nameStart = i
-                while i < line.endIndex && line[i] != UInt8(ascii: "=") { i += 1 }
-                let name = String(decoding: line[nameStart..<i], as: UTF8.self)
-                i += 1 // =
-                guard i < line.endIndex, line[i] == UInt8(ascii: "\"") else { return nil }
-                i += 1
-                var value: [UInt8] = []
-                while i < line.endIndex && line[i] != UInt8(ascii: "\"") {
-                    if line[i] == UInt8(ascii: "\\"), i + 1 < line.endIndex {
-                        i += 1
-                        value.append(line[i] == UInt8(ascii: "n") ? 0x0A : line[i])
-                    } else {
-                        value.append(line[i])
-                    }
-                    i += 1
-                }
-                guard i < line.endIndex else { return nil }
-                i += 1 // closing quote
-                if !value.isEmpty { labels.append((name, String(decoding: value, as: UTF8.self))) }
-            }
-            guard i < line.endIndex else { return nil }
-            i += 1 // }
-        }
-        guard let (value, timestamp) = sampleFields(line[i...], defaultTimestamp) else { return nil }
-        for e in external where !labels.contains(where: { $0.name == e.name }) { labels.append(e) }
-        labels.sort { $0.name.utf8.lexicographicallyPrecedes($1.name.utf8) }
-        return RemoteWriteSeries(labels: labels, value: value, timestampMillis: timestamp)
-    }
-
-    /// The value and optional timestamp after a sample line's name and labels.
-    static func sampleFields(_ rest: ArraySlice<UInt8>, _ defaultTimestamp: Int64) -> (Double, Int64)? {
-        let fields = rest.split(separator: 0x20)
-        guard let valueText = fields.first else { return nil }
-        let text = String(decoding: valueText, as: UTF8.self)
-        let value: Double
-        switch text {
-        case "+Inf": value = .infinity
-        case "-Inf": value = -.infinity
-        case "NaN": value = .nan
-        default:
-            guard let v = Double(text) else { return nil }
-            value = v
-        }
-        var timestamp = defaultTimestamp
-        if fields.count > 1, let t = Int64(String(decoding: fields[fields.startIndex + 1], as: UTF8.self)) { timestamp = t }
-        return (value, timestamp)
-    }
-
-    /// Where a sample line's name and labels end (after `}`, or the name when it has no labels);
-    /// quoted label values may hold any byte, `\"` included. Nil when the line is cut short.
-    static func seriesKeyEnd(_ line: ArraySlice<UInt8>) -> Int? {
-        var i = line.startIndex
-        while i < line.endIndex && line[i] != UInt8(ascii: "{") && line[i] != 0x20 { i += 1 }
-        guard i > line.startIndex else { return nil }
-        guard i < line.endIndex, line[i] == UInt8(ascii: "{") else { return i }
-        var quoted = false
-        i += 1
-        while i < line.endIndex {
-            switch line[i] {
-            case UInt8(ascii: "\\") where quoted: i += 1
-            case UInt8(ascii: "\""): quoted.toggle()
-            case UInt8(ascii: "}") where !quoted: return i + 1
-            default: break
-            }
-            i += 1
-        }
-        return nil
-    }
 }

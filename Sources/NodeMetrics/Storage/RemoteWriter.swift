@@ -144,10 +144,10 @@ public final class PushStatusBoard: Sendable {
     public var statuses: [StorageDriverStatus] { sources.withLock { $0 }.flatMap { $0() } }
 }
 
-/// Pushes what `/metrics` shows to remote-write receivers: every interval it renders the
-/// exporter's exposition (the same families, metric kinds, label mode and namespace/selector
-/// filters), reads it into series stamped with the render time, encodes and compresses one
-/// WriteRequest, and queues it for every URL. Each URL has a sender thread that sends its queue
+/// Pushes what `/metrics` shows to remote-write receivers: every interval it collects the
+/// exporter's series (the same families, metric kinds, label mode and namespace/selector filters)
+/// straight into one WriteRequest stamped with the render time, without text, compresses it, and
+/// queues it for every URL. Each URL has a sender thread that sends its queue
 /// in order, retrying 5xx/429/connection errors with capped exponential backoff (never other 4xx);
 /// a full queue drops its oldest request, counted.
 public final class RemoteWriter: @unchecked Sendable {
@@ -164,7 +164,7 @@ public final class RemoteWriter: @unchecked Sendable {
     /// Requests each queue holds at most.
     public let queueLimit: Int
     /// The render thread's (`render` is its only caller).
-    private var encoder = RemoteWriteEncoding.RequestEncoder()
+    private let builder: RemoteWriteEncoding.RequestBuilder
 
     /// Checks the URLs and credential files now, so a bad one stops start-up naming it. `exporter`
     /// is rendered without sample timestamps: every series of a request gets the render time, which
@@ -181,6 +181,7 @@ public final class RemoteWriter: @unchecked Sendable {
         config.timestamps = false
         self.exporter = PrometheusExporter(manager: exporter.manager, configuration: config, runtimes: exporter.runtimes)
         self.logger = logger
+        builder = RemoteWriteEncoding.RequestBuilder(external: configuration.externalLabels)
         let intervalNanos = max(configuration.interval.nanoseconds, 1_000_000)
         queueLimit = max(2, Int(min(configuration.bufferDuration.nanoseconds / intervalNanos, 100_000)))
         exporter.manager.configuration.pushStatus.add { [weak self] in self?.statuses ?? [] }
@@ -223,13 +224,13 @@ public final class RemoteWriter: @unchecked Sendable {
         threads = []
     }
 
-    /// One request: the compressed WriteRequest of the current exposition and its sample count.
-    /// Called by the render thread only (the encoder keeps the series' labels between renders).
+    /// One request: the compressed WriteRequest of the exporter's current series and its sample
+    /// count. Called by the render thread only (the builder keeps the series' labels between renders).
     public func render() -> (body: [UInt8], samples: Int) {
-        let text = exporter.scrape()
-        let (request, samples) = encoder.encode(exposition: text, timestampMillis: Clocks.wallNanos() / 1_000_000,
-                                                external: configuration.externalLabels)
-        return (RemoteWriteEncoding.snappy(request), samples)
+        builder.begin(timestampMillis: Clocks.wallNanos() / 1_000_000)
+        exporter.collect(into: builder)
+        builder.end()
+        return (builder.compressed(), builder.samples)
     }
 
     private func sleep(_ d: Duration) -> Bool {
