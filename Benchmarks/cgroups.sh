@@ -52,3 +52,8 @@ wait_for_cgroups() {
     [ "$seen" -ge "$n" ] && break; sleep 0.5
   done
 }
+# The agent flags of $AGENT_FLAGS; "isolate" stands for watching only $PARENT's cgroups (and the root).
+agent_flags() {
+  if [ "${AGENT_FLAGS:-}" = isolate ]; then echo "-docker_only=true -raw_cgroup_prefix_whitelist=/$PARENT"
+  else echo "${AGENT_FLAGS:-}"; fi
+}

@@ -5,7 +5,9 @@
 # CPU as % of one core over SECONDS after a 15 s warm-up (/proc/<pid>/stat) and its RSS at the end.
 # Cleans up the agent, the receiver, the cgroups and the temp dir, even on failure.
 # Usage (root): Benchmarks/remote-write-bench.sh N SECONDS      e.g. 200 120
-# RW_FLAGS adds flags to the remote-write run (e.g. RW_FLAGS=-remote_write_interval=10s).
+# RW_FLAGS adds flags to the remote-write run (e.g. RW_FLAGS=-remote_write_interval=10s); AGENT_FLAGS to
+# both runs (on a shared machine, AGENT_FLAGS=isolate watches only the bench's own cgroups and the root:
+# -docker_only=true -raw_cgroup_prefix_whitelist=/<its parent>).
 set -euo pipefail
 N=${1:?N}; SECONDS_TOTAL=${2:?seconds}
 cd "$(dirname "$0")/.."
@@ -24,7 +26,7 @@ measure() { # label, extra flags...
   local label=$1; shift
   local port=$((20000 + RANDOM % 30000))
   URL=http://127.0.0.1:$port
-  "$BIN" -port=$port -listen_ip=127.0.0.1 -housekeeping_interval=1s -allow_dynamic_housekeeping=false "$@" >"$TMP/agent.log" 2>&1 &
+  "$BIN" -port=$port -listen_ip=127.0.0.1 -housekeeping_interval=1s -allow_dynamic_housekeeping=false $(agent_flags) "$@" >"$TMP/agent.log" 2>&1 &
   agent=$!
   wait_for_cgroups "$N"
   sleep 15

@@ -19,6 +19,8 @@
 #   - with DOWN > 0 (0), afterwards DOWN_DRIVER (influxdb) with its backend down for DOWN seconds: the
 #     RSS every 30 s must level off (the buffer is bounded by -storage_driver_buffer_duration, 60 s by
 #     default, and -storage_driver_buffer_samples).
+# AGENT_FLAGS adds flags to every agent run (AGENT_FLAGS=isolate: only the bench's own cgroups and the
+# root, -docker_only=true -raw_cgroup_prefix_whitelist=/<its parent>, for a machine others use too).
 # CPU is the agent's utime+stime over the window (/proc/<pid>/stat) as % of one core; RSS is VmRSS.
 # Cleans up every cgroup, process and temp dir it made, even on failure.
 # Usage (root): Benchmarks/storage-bench.sh [N]     DRIVERS="influxdb redis" ROUNDS=5 DOWN=300 Benchmarks/storage-bench.sh 200
@@ -138,7 +140,7 @@ rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$agent/status; }
 start_agent() {
   PORT=$(free_port)
   # shellcheck disable=SC2068
-  "$BIN" -port=$PORT -listen_ip=127.0.0.1 -housekeeping_interval=1s -allow_dynamic_housekeeping=false $@ \
+  "$BIN" -port=$PORT -listen_ip=127.0.0.1 -housekeeping_interval=1s -allow_dynamic_housekeeping=false $(agent_flags) $@ \
     >/dev/null 2>"$TMP/agent.log" &
   agent=$!
   URL=http://127.0.0.1:$PORT

@@ -28,6 +28,14 @@ T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
   --set serviceMonitor.enabled=true,tls.enabled=true,tls.secretName=mine,auth.enabled=true,auth.secretName=tokens \
   --set serviceMonitor.tlsConfig.insecureSkipVerify=true,serviceMonitor.authorization.credentials.name=prom,serviceMonitor.authorization.credentials.key=token \
   > "$T/own-secrets.yaml"
+# Pushing: a storage driver over https with its password and CA from one Secret, and remote write.
+PUSH='storage.drivers={influxdb},storage.host=influx:8086,storage.secure=true,storage.passwordSecret.name=push,storage.passwordSecret.caKey=ca.pem,remoteWrite.urls={https://vm:8428/api/v1/write},remoteWrite.secretName=push,remoteWrite.caKey=ca.pem'
+"$HELM" lint --strict charts/node-metrics --set "$PUSH"
+"$HELM" template nm charts/node-metrics --namespace monitoring --kube-version 1.33.0 --set "$PUSH" > "$T/push.yaml"
+for arg in -storage_driver_secure=true -storage_driver_password_file=/etc/node-metrics/storage/password \
+           -storage_driver_ca_file=/etc/node-metrics/storage/ca.pem -remote_write_ca_file=/etc/node-metrics/remote-write/ca.pem; do
+  grep -q -- "- $arg\$" "$T/push.yaml" || { echo "validate-k8s: the push values did not render $arg" >&2; exit 1; }
+done
 # Without a token Prometheus could send, auth must be refused at render time.
 if "$HELM" template nm charts/node-metrics --set serviceMonitor.enabled=true,auth.enabled=true,auth.secretName=x >/dev/null 2>&1; then
   echo "auth.secretName without serviceMonitor.authorization should fail" >&2; exit 1
@@ -64,7 +72,7 @@ print(f"dashboard: {len(exprs)} expressions")
 PY
 promtool check rules "$T/dashboard-rules.yaml"
 # ServiceMonitor/PodMonitor are CRDs: kubernetes-validate has no schema for them and only warns.
-"$V/kubernetes-validate" --strict -k 1.33.0 "$T/default.yaml" "$T/all.yaml" "$T/secured.yaml" "$T/own-secrets.yaml" "$T/dashboard.yaml" \
+"$V/kubernetes-validate" --strict -k 1.33.0 "$T/default.yaml" "$T/all.yaml" "$T/secured.yaml" "$T/own-secrets.yaml" "$T/dashboard.yaml" "$T/push.yaml" \
   manifests/node-metrics.yaml manifests/namespace.yaml
 "$V/yamllint" -c .yamllint "$T/default.yaml" "$T/all.yaml" "$T/secured.yaml" "$T/own-secrets.yaml" manifests \
   charts/node-metrics/values.yaml charts/node-metrics/Chart.yaml charts/node-metrics/files/alerts.yaml Tests/chart/alerts.test.yaml
