@@ -137,14 +137,21 @@ flags_for() { # driver -> the agent's flags
 
 ticks() { awk '{print $14 + $15}' /proc/$agent/stat; }
 rss() { awk '/VmRSS/ {printf "%.1f", $2/1024}' /proc/$agent/status; }
-start_agent() {
-  PORT=$(free_port)
-  # shellcheck disable=SC2068
-  "$BIN" -port=$PORT -listen_ip=127.0.0.1 -housekeeping_interval=1s -allow_dynamic_housekeeping=false $(agent_flags) $@ \
-    >/dev/null 2>"$TMP/agent.log" &
-  agent=$!
-  URL=http://127.0.0.1:$PORT
-  wait_for_cgroups "$N"
+start_agent() { # a random port may be taken (the machine is shared): another one, up to 5 times
+  local try
+  for try in 1 2 3 4 5; do
+    PORT=$(free_port)
+    # shellcheck disable=SC2068
+    "$BIN" -port=$PORT -listen_ip=127.0.0.1 -housekeeping_interval=1s -allow_dynamic_housekeeping=false $(agent_flags) $@ \
+      >/dev/null 2>"$TMP/agent.log" &
+    agent=$!
+    URL=http://127.0.0.1:$PORT
+    for _ in $(seq 1 50); do curl -sf "$URL/healthz" >/dev/null && break; kill -0 "$agent" 2>/dev/null || break; sleep 0.2; done
+    if kill -0 "$agent" 2>/dev/null; then wait_for_cgroups "$N"; return 0; fi
+    wait "$agent" 2>/dev/null || true
+    echo "storage-bench: the agent did not start (try $try): $(tail -1 "$TMP/agent.log")" >&2
+  done
+  agent=""; exit 1
 }
 stop_agent() { kill "$agent"; wait "$agent" 2>/dev/null || true; agent=""; }
 counter() { curl -s "$URL/metrics" | awk -v n="$1{driver=\"$2\"}" '$1 == n {print $2}'; }
