@@ -25,10 +25,10 @@ final class KafkaMockCluster {
     init(topic: String, partitions: Int32 = 3) throws {
         var err = [CChar](repeating: 0, count: 512), servers = [CChar](repeating: 0, count: 512)
         guard let c = cgf_kafka_mock_new(1, topic, partitions, &servers, servers.count, &err, err.count) else {
-            throw TestFailure("mock cluster: \(KafkaDriver.text(err))")
+            throw TestFailure("mock cluster: \(String(nulTerminated: err))")
         }
         cluster = c
-        bootstrap = KafkaDriver.text(servers)
+        bootstrap = String(nulTerminated: servers)
     }
 
     func setDown(_ down: Bool) { cgf_kafka_mock_set_down(cluster, down ? 1 : 0) }
@@ -37,7 +37,7 @@ final class KafkaMockCluster {
     func consume(_ topic: String, count: Int, seconds: Double = 20) throws -> [(topic: String, keyLength: Int, json: [String: Any])] {
         var err = [CChar](repeating: 0, count: 512)
         guard let consumer = cgf_kafka_consumer_new(bootstrap, topic, &err, err.count) else {
-            throw TestFailure("consumer: \(KafkaDriver.text(err))")
+            throw TestFailure("consumer: \(String(nulTerminated: err))")
         }
         defer { cgf_kafka_consumer_destroy(consumer) }
         var out: [(String, Int, [String: Any])] = []
@@ -47,12 +47,12 @@ final class KafkaMockCluster {
             var length = 0, keyLength = 0
             var topicName = [CChar](repeating: 0, count: 256)
             let rc = cgf_kafka_consume(consumer, 500, &payload, &length, &topicName, topicName.count, &keyLength, &err, err.count)
-            if rc < 0 { throw TestFailure("consume: \(KafkaDriver.text(err))") }
+            if rc < 0 { throw TestFailure("consume: \(String(nulTerminated: err))") }
             guard rc == 1, let payload else { continue }
             defer { cgf_kafka_free(payload) }
             let data = Data(bytes: payload, count: length)
             let json = try #require(try JSONSerialization.jsonObject(with: data) as? [String: Any])
-            out.append((KafkaDriver.text(topicName), keyLength, json))
+            out.append((String(nulTerminated: topicName), keyLength, json))
         }
         return out
     }

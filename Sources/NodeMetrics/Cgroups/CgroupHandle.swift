@@ -58,7 +58,7 @@ public final class CgroupHandle {
         return (0..<Int32(CGF_F_COUNT.rawValue)).compactMap { f in
             let controller = Int(cgf_cgroup_file_path(raw, f, &buffer, buffer.count))
             guard controller >= 0, let mount = mounts[controller] else { return nil }
-            return mount + "/" + String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            return mount + "/" + String(nulTerminated: buffer)
         }
     }
 

@@ -8,6 +8,14 @@ extension StringProtocol {
     }
 }
 
+extension String {
+    /// The text of a C buffer up to its first NUL (all of it without one), decoded as UTF-8 with
+    /// invalid bytes replaced: an error message, a name the C core or the kernel wrote.
+    init(nulTerminated buffer: [CChar]) {
+        self.init(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+    }
+}
+
 extension StringProtocol {
     /// Replaces each `marker` followed by two hex digits with the byte they name: `%2e` in URLs,
     /// `\x2d` in systemd unit names. Anything else stays as it is.

@@ -20,7 +20,7 @@ public struct KubeletConfiguration: Sendable {
         } else {
             var buffer = [CChar](repeating: 0, count: 256)
             gethostname(&buffer, buffer.count - 1)
-            self.nodeName = String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            self.nodeName = String(nulTerminated: buffer)
         }
     }
 

@@ -58,7 +58,7 @@ final class UnixGRPCConnection {
         var err = [CChar](repeating: 0, count: 256)
         guard let handle = cgf_grpc_connect(path, milliseconds(timeout), &status, &err, err.count) else {
             throw GRPCStatusError(code: GRPCStatusCode(rawValue: status) ?? .unknown,
-                                  message: String(decoding: err.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self))
+                                  message: String(nulTerminated: err))
         }
         return UnixGRPCConnection(handle: handle, timeout: timeout)
     }
@@ -98,10 +98,7 @@ final class UnixGRPCConnection {
 
     /// `timeout` in whole milliseconds, at least 1, at most a day.
     static func milliseconds(_ timeout: Duration) -> Int32 {
-        let (seconds, attoseconds) = timeout.components
-        guard seconds >= 0 else { return 1 }
-        guard seconds < 86_400 else { return 86_400_000 }
-        return Int32(max(1, seconds * 1000 + attoseconds / 1_000_000_000_000_000))
+        Int32(min(max(1, timeout.nanoseconds / 1_000_000), 86_400_000))
     }
 }
 

@@ -85,7 +85,7 @@ public enum Sandbox {
             guard n > 0 else { continue }
             var buf = [CChar](repeating: 0, count: 64)
             cgf_sandbox_syscall_name(Int32(nr), &buf, 64)
-            let name = String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+            let name = String(nulTerminated: buf)
             out.append((name.isEmpty ? "syscall \(nr)" : name, nr, n))
         }
         return out

@@ -97,7 +97,7 @@ public final class BigQueryDriver: StorageDriver, @unchecked Sendable {
         var err = [CChar](repeating: 0, count: 512)
         let bytes = Array(pem.utf8)
         guard let key = cgf_rsa_key_load(bytes, bytes.count, &err, err.count) else {
-            throw Invalid(description: "bigquery: -bq_credentials_file: \(c.credentialsFile): not a PEM RSA private key of 2048 bits or more: \(KafkaDriver.text(err))")
+            throw Invalid(description: "bigquery: -bq_credentials_file: \(c.credentialsFile): not a PEM RSA private key of 2048 bits or more: \(String(nulTerminated: err))")
         }
         self.key = key
         tokenURL = urls.token
@@ -129,7 +129,7 @@ public final class BigQueryDriver: StorageDriver, @unchecked Sendable {
         var err = [CChar](repeating: 0, count: 256)
         let bytes = Array(input.utf8)
         let n = cgf_rsa_sign_sha256(key, bytes, bytes.count, &signature, signature.count, &err, err.count)
-        guard n > 0, n <= signature.count else { throw Failure(description: "bigquery: signing the JWT: \(KafkaDriver.text(err))") }
+        guard n > 0, n <= signature.count else { throw Failure(description: "bigquery: signing the JWT: \(String(nulTerminated: err))") }
         return input + "." + Self.base64URL(signature.prefix(Int(n)))
     }
 

@@ -64,7 +64,7 @@ public final class KafkaDriver: StorageDriver, @unchecked Sendable {
         let timeoutMillis = Int32(clamping: c.messageTimeout.nanoseconds / 1_000_000)
         guard let p = cgf_kafka_new(c.brokerList, c.topic, c.sslCert, c.sslKey, c.sslCA, c.sslVerify ? 1 : 0,
                                     timeoutMillis, &err, err.count) else {
-            throw Invalid(description: "kafka: \(Self.text(err))")
+            throw Invalid(description: "kafka: \(String(nulTerminated: err))")
         }
         producer = p
         self.name = name
@@ -88,10 +88,6 @@ public final class KafkaDriver: StorageDriver, @unchecked Sendable {
         return w.bytes
     }
 
-    static func text(_ buffer: [CChar]) -> String {
-        String(decoding: buffer.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
-    }
-
     /// The error of a batch the brokers did not take.
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -107,12 +103,12 @@ public final class KafkaDriver: StorageDriver, @unchecked Sendable {
                 guard let base = raw.baseAddress else { return 0 } // an empty message: nothing to send
                 return cgf_kafka_produce(producer, base, raw.count, &err, err.count)
             }
-            if rc != 0 { throw Failure(description: "kafka: \(Self.text(err))") }
+            if rc != 0 { throw Failure(description: "kafka: \(String(nulTerminated: err))") }
         }
         let waitMillis = Int32(clamping: configuration.messageTimeout.nanoseconds / 1_000_000 + 5000)
         let failed = cgf_kafka_flush(producer, waitMillis, &err, err.count)
         if failed != 0 {
-            throw Failure(description: failed < 0 ? "kafka: \(Self.text(err))" : "kafka: \(failed) of \(batch.count) messages failed: \(Self.text(err))")
+            throw Failure(description: failed < 0 ? "kafka: \(String(nulTerminated: err))" : "kafka: \(failed) of \(batch.count) messages failed: \(String(nulTerminated: err))")
         }
     }
 

@@ -42,7 +42,7 @@ public struct StorageOptions: Sendable {
     public static func hostname() -> String {
         var buf = [CChar](repeating: 0, count: 256)
         guard gethostname(&buf, buf.count - 1) == 0 else { return "" }
-        return String(decoding: buf.prefix { $0 != 0 }.map { UInt8(bitPattern: $0) }, as: UTF8.self)
+        return String(nulTerminated: buf)
     }
 
     /// A password file's first line (trailing newlines dropped); a missing or unreadable file throws.
