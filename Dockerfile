@@ -14,13 +14,15 @@ FROM ${BUILD_IMAGE} AS builder
 ARG NODE_METRICS_VERSION=
 ARG NODE_METRICS_REVISION=
 # The shipped binary is stripped whole (crash reports then name the exported functions and print the
-# addr2line command for the unstripped binary of the same build). The libraries it needs are what ldd reports, copied with their paths
-# (the dynamic loader too) into /rootfs, which becomes the whole runtime image: no shell, no package
-# manager, no curl. A library linked later (e.g. librdkafka) comes along the same way. The CA bundle too:
+# addr2line command for the unstripped binary of the same build). The libraries it needs are what
+# scripts/runtime-libraries.sh lists (what ldd reports, the dynamic loader too, plus librdkafka and
+# libcrypto, which the agent loads only when the kafka or bigquery driver starts), copied with their
+# paths into /rootfs, which becomes the whole runtime image: no shell, no package manager, no curl. The CA bundle too:
 # https to InfluxDB (-storage_driver_secure) and remote write without a CA file trust the system roots.
 WORKDIR /src
 COPY Package.swift ./
 COPY Sources ./Sources
+COPY scripts/runtime-libraries.sh ./scripts/
 RUN if [ -x /out/node-metrics ]; then echo "using the prebuilt /out/node-metrics"; exit 0; fi; \
     for try in 1 2 3 4 5; do apt-get update -q && break; sleep 5; done \
     && apt-get install -y -q --no-install-recommends libsystemd-dev libseccomp-dev zlib1g-dev librdkafka-dev libsnappy-dev libnghttp2-dev libssl-dev \
@@ -29,7 +31,7 @@ RUN if [ -x /out/node-metrics ]; then echo "using the prebuilt /out/node-metrics
     && mkdir -p /out && cp .build/release/node-metrics /out/node-metrics
 RUN if command -v strip >/dev/null; then strip /out/node-metrics; fi \
     && mkdir -p /rootfs/usr/bin && cp /out/node-metrics /rootfs/usr/bin/node-metrics \
-    && ldd /out/node-metrics | awk '$2 == "=>" && $3 ~ /^\// { print $3 } $1 ~ /^\// { print $1 }' | sort -u \
+    && bash scripts/runtime-libraries.sh /out/node-metrics Sources \
        | while read -r lib; do cp -L --parents "$lib" /rootfs/ && echo "runtime library: $lib"; done \
     && if [ -e /etc/ssl/certs/ca-certificates.crt ]; then cp -L --parents /etc/ssl/certs/ca-certificates.crt /rootfs/; fi
 

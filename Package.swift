@@ -21,15 +21,14 @@ let package = Package(
     ],
     targets: [
         // C core: kernel files in, fixed C structs out. Links libsystemd, libseccomp and libcrypt (bcrypt);
-        // the push path links librdkafka (Kafka driver), libsnappy (remote write's compression) and
-        // OpenSSL's libcrypto (BigQuery's RS256 JWT; librdkafka links it already); the runtimes' gRPC
-        // client (containerd, CRI) links libnghttp2.
+        // the push path links libsnappy (remote write's compression); the runtimes' gRPC client
+        // (containerd, CRI) links libnghttp2. librdkafka (Kafka driver) and OpenSSL's libcrypto
+        // (BigQuery's RS256 JWT) are loaded only when those drivers start (dl.h): not linked.
         .target(
             name: "CCgroupFast",
             cSettings: [.define("_GNU_SOURCE")],
             linkerSettings: [.linkedLibrary("systemd"), .linkedLibrary("seccomp"), .linkedLibrary("crypt"),
-                             .linkedLibrary("rdkafka"), .linkedLibrary("snappy"), .linkedLibrary("nghttp2"),
-                             .linkedLibrary("crypto")]
+                             .linkedLibrary("snappy"), .linkedLibrary("nghttp2")]
         ),
         .target(
             name: "NodeMetrics",

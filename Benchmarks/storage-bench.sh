@@ -97,8 +97,8 @@ int main(void) {
     for (;;) pause();
 }
 C
-  "$CC" -std=c11 -D_GNU_SOURCE -O1 -ISources/CCgroupFast/include "$TMP/kafka-mock.c" Sources/CCgroupFast/kafka.c \
-    -lrdkafka -lsnappy -o "$TMP/kafka-mock"
+  "$CC" -std=c11 -D_GNU_SOURCE -O1 -ISources/CCgroupFast/include "$TMP/kafka-mock.c" Sources/CCgroupFast/kafka.c Sources/CCgroupFast/dl.c \
+    -o "$TMP/kafka-mock"
   "$TMP/kafka-mock" > "$TMP/kafka-bootstrap" &
   backends="$backends $!"
   for _ in $(seq 1 50); do [ -s "$TMP/kafka-bootstrap" ] && break; sleep 0.1; done

@@ -63,7 +63,7 @@ if [ "$core_wanted" = 1 ]; then
   for t in "${core_targets[@]}"; do
     wants "$t" || continue
     "$CC" "${flags[@]}" -fsanitize=fuzzer -DFUZZ_TARGET="$t" Fuzz/core/fuzz_core.c "${objs[@]}" \
-      -fuse-ld=lld -lsystemd -lseccomp -lcrypt -lrdkafka -lsnappy -lnghttp2 -lcrypto -o "$out/core/fuzz-$t"
+      -fuse-ld=lld -lsystemd -lseccomp -lcrypt -lsnappy -lnghttp2 -o "$out/core/fuzz-$t"
   done
   echo "fuzz: C core targets built in $(( $(date +%s) - start )) s"
 fi

@@ -1,13 +1,14 @@
 #!/usr/bin/env bash
 # Proves the Dockerfile's runtime stage offline: a Debian bookworm minbase rootfs made by debootstrap
 # and imported as local/debian:bookworm-minbase, the release binary (built here when missing) added to
-# it as the builder image (whose compile step then stands aside; its ldd picks the libraries the
-# scratch runtime stage gets), the image checked to hold no shell, then run
+# it as the builder image (whose compile step then stands aside; scripts/runtime-libraries.sh picks
+# the libraries the scratch runtime stage gets), the image checked to hold no shell, then run
 # under a real dockerd with the host's / (as /rootfs), /sys and /var/run mounted read-only as the
 # DaemonSet mounts them and its capabilities, on its own network with the image's port 8080
 # published on a random loopback port; /healthz and /metrics are curled from outside (the host's
 # machine and root-cgroup figures, the agent's own container named through docker.sock) and the
-# image's HEALTHCHECK (`node-metrics healthcheck`) must report healthy. Cleans up the container, network and daemon it started.
+# image's HEALTHCHECK (`node-metrics healthcheck`) must report healthy; a second container with
+# -storage_driver=kafka must start and serve (librdkafka, loaded only then, is in the image). Cleans up the container, network and daemon it started.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 STATE=${STATE:-/tmp/node-metrics-image}; mkdir -p "$STATE"
@@ -25,7 +26,7 @@ fi
 STATE="$STATE/docker" bash scripts/runtimes/docker-start.sh
 NAME=nm-image-test-$$
 cleanup() {
-  docker rm -f "$NAME" >/dev/null 2>&1 || true; docker network rm "$NAME" >/dev/null 2>&1 || true
+  docker rm -f "$NAME" "$NAME-kafka" >/dev/null 2>&1 || true; docker network rm "$NAME" >/dev/null 2>&1 || true
   STATE="$STATE/docker" bash scripts/runtimes/docker-stop.sh
 }
 trap cleanup EXIT
@@ -40,10 +41,10 @@ if ! docker image inspect local/debian:bookworm-minbase >/dev/null 2>&1; then
 fi
 rm -rf "$STATE/binary" && mkdir -p "$STATE/binary"
 cp "$BIN" "$STATE/binary/node-metrics" && strip "$STATE/binary/node-metrics"
-# The shared libraries the binary links (librdkafka, libsnappy: not in a minbase root) go into the
-# builder image at their paths, where its ldd finds them for the runtime stage.
+# The shared libraries the binary needs (libsnappy, librdkafka loaded on first use, ...: not in a
+# minbase root) go into the builder image at their paths, where the Dockerfile finds them again.
 mkdir -p "$STATE/binary/libs"
-ldd "$BIN" | awk '$2 == "=>" && $3 ~ /^\// { print $3 }' | while read -r lib; do
+scripts/runtime-libraries.sh "$BIN" | while read -r lib; do
   case "$(dpkg -S "$lib" 2>/dev/null || dpkg -S "$(readlink -f "$lib")" 2>/dev/null)" in
     libc6:*) ;; # the image's own C library and loader stay a matching pair
     *) # under usr/: the image's /lib is a link to usr/lib, which a copied lib/ directory would replace
@@ -74,13 +75,31 @@ docker run -d --name "$NAME" --network "$NAME" -p "127.0.0.1:$PORT:8080" --read-
 ok=
 for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$PORT/healthz" >/dev/null && ok=1 && break; sleep 0.2; done
 [ -n "$ok" ] || { docker logs "$NAME"; echo "image-test: /healthz never answered" >&2; exit 1; }
-sleep 3
-metrics=$(curl -sf "http://127.0.0.1:$PORT/metrics")
-echo "$metrics" | grep -q '^container_cpu_usage_seconds_total{.*id="/"' || { echo "image-test: no root CPU in /metrics" >&2; exit 1; }
-echo "$metrics" | grep -q '^machine_memory_bytes' || { echo "image-test: no machine metrics" >&2; exit 1; }
-echo "$metrics" | grep -q "^container_memory_usage_bytes{.*name=\"$NAME\"" \
+# The first samples come within a housekeeping interval (10 s in the image) of start-up; on a loaded
+# machine later than a fixed wait: up to 60 s for the root's CPU and the agent's own container.
+# (grep reads here-strings, not `echo | grep -q`: grep -q stops reading at the first match and, with
+# pipefail, echo's SIGPIPE on a large exposition would fail the check.)
+for _ in $(seq 1 60); do
+  metrics=$(curl -sf "http://127.0.0.1:$PORT/metrics" || true)
+  grep -q '^container_cpu_usage_seconds_total{.*id="/"' <<< "$metrics" \
+    && grep -q "^container_memory_usage_bytes{.*name=\"$NAME\"" <<< "$metrics" && break
+  sleep 1
+done
+grep -q '^container_cpu_usage_seconds_total{.*id="/"' <<< "$metrics" || { echo "image-test: no root CPU in /metrics" >&2; exit 1; }
+grep -q '^machine_memory_bytes' <<< "$metrics" || { echo "image-test: no machine metrics" >&2; exit 1; }
+grep -q "^container_memory_usage_bytes{.*name=\"$NAME\"" <<< "$metrics" \
   || { echo "image-test: the agent's own container is not named in /metrics (docker.sock)" >&2; exit 1; }
 for _ in $(seq 1 30); do [ "$(docker inspect -f '{{.State.Health.Status}}' "$NAME")" = healthy ] && break; sleep 1; done
 health=$(docker inspect -f '{{.State.Health.Status}}' "$NAME")
 [ "$health" = healthy ] || { echo "image-test: HEALTHCHECK says $health" >&2; exit 1; }
 echo "image-test: /healthz ok, /metrics $(echo "$metrics" | wc -l) lines, HEALTHCHECK $health, $(grep Seccomp: "/proc/$(docker inspect -f '{{.State.Pid}}' "$NAME")/status" | tr -d '\t')"
+# The Kafka driver loads librdkafka at start-up only when asked: without it in the image this
+# container would stop with "cannot load librdkafka.so.1". No broker is needed for the producer to start.
+KPORT=$((20000 + RANDOM % 30000))
+docker run -d --name "$NAME-kafka" --network "$NAME" -p "127.0.0.1:$KPORT:8080" --read-only --cap-drop ALL \
+  -v /:/rootfs:ro -v /sys:/sys:ro \
+  local/node-metrics:test -storage_driver=kafka -storage_driver_kafka_broker_list=127.0.0.1:9 >/dev/null
+ok=
+for _ in $(seq 1 100); do curl -sf "http://127.0.0.1:$KPORT/healthz" >/dev/null && ok=1 && break; sleep 0.2; done
+[ -n "$ok" ] || { docker logs "$NAME-kafka"; echo "image-test: the agent with the kafka driver did not start" >&2; exit 1; }
+echo "image-test: with -storage_driver=kafka (librdkafka loaded on first use) /healthz ok"

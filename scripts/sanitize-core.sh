@@ -9,6 +9,6 @@ mkdir -p "$out"
 "$CC" -std=c11 -D_GNU_SOURCE -g -O1 -Wall -Wextra -Werror \
   -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer \
   -ISources/CCgroupFast/include Sources/CCgroupFast/*.c Tests/CoreSanitizer/core_check.c \
-  -fuse-ld=lld -lsystemd -lseccomp -lcrypt -lrdkafka -lsnappy -lnghttp2 -lcrypto -o "$out/core_check"
+  -fuse-ld=lld -lsystemd -lseccomp -lcrypt -lsnappy -lnghttp2 -lcrypto -o "$out/core_check"
 ASAN_OPTIONS=detect_leaks=1:abort_on_error=1 UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1 \
   "$out/core_check" Tests/NodeMetricsTests/Fixtures "${1:-200}"

@@ -8,6 +8,22 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "dl.h"
+
+/* librdkafka is loaded by the first cgf_kafka_new / _mock_new / _consumer_new (dl.h). */
+#define KAFKA_FUNCTIONS(X) \
+    X(rd_kafka_err2str) X(rd_kafka_conf_set) X(rd_kafka_conf_new) \
+    X(rd_kafka_conf_set_dr_msg_cb) X(rd_kafka_conf_set_opaque) X(rd_kafka_new) \
+    X(rd_kafka_topic_new) X(rd_kafka_last_error) X(rd_kafka_destroy) \
+    X(rd_kafka_conf_destroy) X(rd_kafka_produce) X(rd_kafka_poll) \
+    X(rd_kafka_flush) X(rd_kafka_topic_destroy) X(rd_kafka_mock_cluster_new) \
+    X(rd_kafka_mock_topic_create) X(rd_kafka_mock_cluster_bootstraps) X(rd_kafka_mock_broker_set_down) \
+    X(rd_kafka_mock_broker_set_up) X(rd_kafka_mock_cluster_destroy) X(rd_kafka_poll_set_consumer) \
+    X(rd_kafka_topic_partition_list_new) X(rd_kafka_topic_partition_list_add) X(rd_kafka_subscribe) \
+    X(rd_kafka_topic_partition_list_destroy) X(rd_kafka_consumer_poll) X(rd_kafka_message_errstr) \
+    X(rd_kafka_message_destroy) X(rd_kafka_topic_name) X(rd_kafka_consumer_close)
+DL_LIBRARY(kafka, "librdkafka.so.1", KAFKA_FUNCTIONS)
+
 struct cgf_kafka {
     rd_kafka_t *rk;
     rd_kafka_topic_t *topic;
@@ -27,14 +43,14 @@ static void delivered(rd_kafka_t *rk, const rd_kafka_message_t *msg, void *opaqu
     struct cgf_kafka *k = opaque;
     if (msg->err == RD_KAFKA_RESP_ERR_NO_ERROR) return;
     pthread_mutex_lock(&k->lock);
-    if (k->failed == 0) snprintf(k->first_error, sizeof k->first_error, "%s", rd_kafka_err2str(msg->err));
+    if (k->failed == 0) snprintf(k->first_error, sizeof k->first_error, "%s", DL_CALL(kafka, rd_kafka_err2str)(msg->err));
     k->failed++;
     pthread_mutex_unlock(&k->lock);
 }
 
 static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char *err, size_t errlen) {
     char reason[256];
-    if (rd_kafka_conf_set(conf, name, value, reason, sizeof reason) != RD_KAFKA_CONF_OK) {
+    if (DL_CALL(kafka, rd_kafka_conf_set)(conf, name, value, reason, sizeof reason) != RD_KAFKA_CONF_OK) {
         if (errlen > 0) snprintf(err, errlen, "%s=%s: %s", name, value, reason);
         return -1;
     }
@@ -43,10 +59,11 @@ static int set(rd_kafka_conf_t *conf, const char *name, const char *value, char 
 
 cgf_kafka *cgf_kafka_new(const char *brokers, const char *topic, const char *ssl_cert, const char *ssl_key,
                          const char *ssl_ca, int verify, int message_timeout_ms, char *err, size_t errlen) {
+    if (dl_load_kafka(err, errlen) != 0) return NULL;
     struct cgf_kafka *k = calloc(1, sizeof *k);
     if (!k) { copy_error(err, errlen, "out of memory"); return NULL; }
     pthread_mutex_init(&k->lock, NULL);
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_t *conf = DL_CALL(kafka, rd_kafka_conf_new)();
     char timeout[32];
     snprintf(timeout, sizeof timeout, "%d", message_timeout_ms > 0 ? message_timeout_ms : 10000);
     if (set(conf, "bootstrap.servers", brokers, err, errlen) ||
@@ -65,23 +82,23 @@ cgf_kafka *cgf_kafka_new(const char *brokers, const char *topic, const char *ssl
             goto fail_conf;
         }
     }
-    rd_kafka_conf_set_dr_msg_cb(conf, delivered);
-    rd_kafka_conf_set_opaque(conf, k);
+    DL_CALL(kafka, rd_kafka_conf_set_dr_msg_cb)(conf, delivered);
+    DL_CALL(kafka, rd_kafka_conf_set_opaque)(conf, k);
     char reason[512];
-    k->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, reason, sizeof reason); /* owns conf on success */
+    k->rk = DL_CALL(kafka, rd_kafka_new)(RD_KAFKA_PRODUCER, conf, reason, sizeof reason); /* owns conf on success */
     if (!k->rk) {
         copy_error(err, errlen, reason);
         goto fail_conf;
     }
-    k->topic = rd_kafka_topic_new(k->rk, topic, NULL);
+    k->topic = DL_CALL(kafka, rd_kafka_topic_new)(k->rk, topic, NULL);
     if (!k->topic) {
-        copy_error(err, errlen, rd_kafka_err2str(rd_kafka_last_error()));
-        rd_kafka_destroy(k->rk);
+        copy_error(err, errlen, DL_CALL(kafka, rd_kafka_err2str)(DL_CALL(kafka, rd_kafka_last_error)()));
+        DL_CALL(kafka, rd_kafka_destroy)(k->rk);
         goto fail;
     }
     return k;
 fail_conf:
-    rd_kafka_conf_destroy(conf);
+    DL_CALL(kafka, rd_kafka_conf_destroy)(conf);
 fail:
     pthread_mutex_destroy(&k->lock);
     free(k);
@@ -90,21 +107,21 @@ fail:
 
 int cgf_kafka_produce(cgf_kafka *k, const void *payload, size_t len, char *err, size_t errlen) {
     for (int attempt = 0; attempt < 50; attempt++) {
-        if (rd_kafka_produce(k->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)payload, len, NULL, 0, NULL) == 0)
+        if (DL_CALL(kafka, rd_kafka_produce)(k->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)payload, len, NULL, 0, NULL) == 0)
             return 0;
-        rd_kafka_resp_err_t e = rd_kafka_last_error();
+        rd_kafka_resp_err_t e = DL_CALL(kafka, rd_kafka_last_error)();
         if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
-            copy_error(err, errlen, rd_kafka_err2str(e));
+            copy_error(err, errlen, DL_CALL(kafka, rd_kafka_err2str)(e));
             return -1;
         }
-        rd_kafka_poll(k->rk, 100); /* the local queue is full: serve delivery reports, then retry */
+        DL_CALL(kafka, rd_kafka_poll)(k->rk, 100); /* the local queue is full: serve delivery reports, then retry */
     }
     copy_error(err, errlen, "local producer queue full");
     return -1;
 }
 
 int cgf_kafka_flush(cgf_kafka *k, int timeout_ms, char *err, size_t errlen) {
-    rd_kafka_resp_err_t e = rd_kafka_flush(k->rk, timeout_ms);
+    rd_kafka_resp_err_t e = DL_CALL(kafka, rd_kafka_flush)(k->rk, timeout_ms);
     pthread_mutex_lock(&k->lock);
     int failed = k->failed;
     if (failed > 0) copy_error(err, errlen, k->first_error);
@@ -118,9 +135,9 @@ int cgf_kafka_flush(cgf_kafka *k, int timeout_ms, char *err, size_t errlen) {
 }
 
 void cgf_kafka_destroy(cgf_kafka *k) {
-    rd_kafka_flush(k->rk, 3000);
-    rd_kafka_topic_destroy(k->topic);
-    rd_kafka_destroy(k->rk);
+    DL_CALL(kafka, rd_kafka_flush)(k->rk, 3000);
+    DL_CALL(kafka, rd_kafka_topic_destroy)(k->topic);
+    DL_CALL(kafka, rd_kafka_destroy)(k->rk);
     pthread_mutex_destroy(&k->lock);
     free(k);
 }
@@ -132,38 +149,39 @@ struct cgf_kafka_mock {
 
 cgf_kafka_mock *cgf_kafka_mock_new(int brokers, const char *topic, int partitions, char *bootstrap,
                                    size_t bootstraplen, char *err, size_t errlen) {
+    if (dl_load_kafka(err, errlen) != 0) return NULL;
     struct cgf_kafka_mock *m = calloc(1, sizeof *m);
     if (!m) { copy_error(err, errlen, "out of memory"); return NULL; }
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_t *conf = DL_CALL(kafka, rd_kafka_conf_new)();
     char reason[512];
     set(conf, "log_level", "0", err, errlen);
-    m->rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, reason, sizeof reason);
+    m->rk = DL_CALL(kafka, rd_kafka_new)(RD_KAFKA_PRODUCER, conf, reason, sizeof reason);
     if (!m->rk) {
-        rd_kafka_conf_destroy(conf);
+        DL_CALL(kafka, rd_kafka_conf_destroy)(conf);
         copy_error(err, errlen, reason);
         free(m);
         return NULL;
     }
-    m->cluster = rd_kafka_mock_cluster_new(m->rk, brokers);
+    m->cluster = DL_CALL(kafka, rd_kafka_mock_cluster_new)(m->rk, brokers);
     if (!m->cluster) {
         copy_error(err, errlen, "rd_kafka_mock_cluster_new failed");
-        rd_kafka_destroy(m->rk);
+        DL_CALL(kafka, rd_kafka_destroy)(m->rk);
         free(m);
         return NULL;
     }
-    rd_kafka_mock_topic_create(m->cluster, topic, partitions, 1);
-    snprintf(bootstrap, bootstraplen, "%s", rd_kafka_mock_cluster_bootstraps(m->cluster));
+    DL_CALL(kafka, rd_kafka_mock_topic_create)(m->cluster, topic, partitions, 1);
+    snprintf(bootstrap, bootstraplen, "%s", DL_CALL(kafka, rd_kafka_mock_cluster_bootstraps)(m->cluster));
     return m;
 }
 
 void cgf_kafka_mock_set_down(cgf_kafka_mock *m, int down) {
-    if (down) rd_kafka_mock_broker_set_down(m->cluster, -1);
-    else rd_kafka_mock_broker_set_up(m->cluster, -1);
+    if (down) DL_CALL(kafka, rd_kafka_mock_broker_set_down)(m->cluster, -1);
+    else DL_CALL(kafka, rd_kafka_mock_broker_set_up)(m->cluster, -1);
 }
 
 void cgf_kafka_mock_destroy(cgf_kafka_mock *m) {
-    rd_kafka_mock_cluster_destroy(m->cluster);
-    rd_kafka_destroy(m->rk);
+    DL_CALL(kafka, rd_kafka_mock_cluster_destroy)(m->cluster);
+    DL_CALL(kafka, rd_kafka_destroy)(m->rk);
     free(m);
 }
 
@@ -172,62 +190,63 @@ struct cgf_kafka_consumer {
 };
 
 cgf_kafka_consumer *cgf_kafka_consumer_new(const char *brokers, const char *topic, char *err, size_t errlen) {
-    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (dl_load_kafka(err, errlen) != 0) return NULL;
+    rd_kafka_conf_t *conf = DL_CALL(kafka, rd_kafka_conf_new)();
     char group[64];
     snprintf(group, sizeof group, "node-metrics-test-%d", (int)rand());
     if (set(conf, "bootstrap.servers", brokers, err, errlen) || set(conf, "group.id", group, err, errlen) ||
         set(conf, "auto.offset.reset", "earliest", err, errlen) || set(conf, "log_level", "0", err, errlen)) {
-        rd_kafka_conf_destroy(conf);
+        DL_CALL(kafka, rd_kafka_conf_destroy)(conf);
         return NULL;
     }
     char reason[512];
-    rd_kafka_t *rk = rd_kafka_new(RD_KAFKA_CONSUMER, conf, reason, sizeof reason);
+    rd_kafka_t *rk = DL_CALL(kafka, rd_kafka_new)(RD_KAFKA_CONSUMER, conf, reason, sizeof reason);
     if (!rk) {
-        rd_kafka_conf_destroy(conf);
+        DL_CALL(kafka, rd_kafka_conf_destroy)(conf);
         copy_error(err, errlen, reason);
         return NULL;
     }
-    rd_kafka_poll_set_consumer(rk);
-    rd_kafka_topic_partition_list_t *topics = rd_kafka_topic_partition_list_new(1);
-    rd_kafka_topic_partition_list_add(topics, topic, RD_KAFKA_PARTITION_UA);
-    rd_kafka_resp_err_t e = rd_kafka_subscribe(rk, topics);
-    rd_kafka_topic_partition_list_destroy(topics);
+    DL_CALL(kafka, rd_kafka_poll_set_consumer)(rk);
+    rd_kafka_topic_partition_list_t *topics = DL_CALL(kafka, rd_kafka_topic_partition_list_new)(1);
+    DL_CALL(kafka, rd_kafka_topic_partition_list_add)(topics, topic, RD_KAFKA_PARTITION_UA);
+    rd_kafka_resp_err_t e = DL_CALL(kafka, rd_kafka_subscribe)(rk, topics);
+    DL_CALL(kafka, rd_kafka_topic_partition_list_destroy)(topics);
     if (e) {
-        copy_error(err, errlen, rd_kafka_err2str(e));
-        rd_kafka_destroy(rk);
+        copy_error(err, errlen, DL_CALL(kafka, rd_kafka_err2str)(e));
+        DL_CALL(kafka, rd_kafka_destroy)(rk);
         return NULL;
     }
     struct cgf_kafka_consumer *c = calloc(1, sizeof *c);
-    if (!c) { rd_kafka_destroy(rk); copy_error(err, errlen, "out of memory"); return NULL; }
+    if (!c) { DL_CALL(kafka, rd_kafka_destroy)(rk); copy_error(err, errlen, "out of memory"); return NULL; }
     c->rk = rk;
     return c;
 }
 
 int cgf_kafka_consume(cgf_kafka_consumer *c, int timeout_ms, char **payload, size_t *len, char *topic,
                       size_t topiclen, long *keylen, char *err, size_t errlen) {
-    rd_kafka_message_t *msg = rd_kafka_consumer_poll(c->rk, timeout_ms);
+    rd_kafka_message_t *msg = DL_CALL(kafka, rd_kafka_consumer_poll)(c->rk, timeout_ms);
     if (!msg) return 0;
     if (msg->err) {
         int soft = msg->err == RD_KAFKA_RESP_ERR__PARTITION_EOF;
-        if (!soft) copy_error(err, errlen, rd_kafka_message_errstr(msg));
-        rd_kafka_message_destroy(msg);
+        if (!soft) copy_error(err, errlen, DL_CALL(kafka, rd_kafka_message_errstr)(msg));
+        DL_CALL(kafka, rd_kafka_message_destroy)(msg);
         return soft ? 0 : -1;
     }
     *payload = malloc(msg->len + 1);
-    if (!*payload) { rd_kafka_message_destroy(msg); copy_error(err, errlen, "out of memory"); return -1; }
+    if (!*payload) { DL_CALL(kafka, rd_kafka_message_destroy)(msg); copy_error(err, errlen, "out of memory"); return -1; }
     memcpy(*payload, msg->payload, msg->len);
     (*payload)[msg->len] = 0;
     *len = msg->len;
-    snprintf(topic, topiclen, "%s", rd_kafka_topic_name(msg->rkt));
+    snprintf(topic, topiclen, "%s", DL_CALL(kafka, rd_kafka_topic_name)(msg->rkt));
     *keylen = msg->key ? (long)msg->key_len : -1;
-    rd_kafka_message_destroy(msg);
+    DL_CALL(kafka, rd_kafka_message_destroy)(msg);
     return 1;
 }
 
 void cgf_kafka_free(void *p) { free(p); }
 
 void cgf_kafka_consumer_destroy(cgf_kafka_consumer *c) {
-    rd_kafka_consumer_close(c->rk);
-    rd_kafka_destroy(c->rk);
+    DL_CALL(kafka, rd_kafka_consumer_close)(c->rk);
+    DL_CALL(kafka, rd_kafka_destroy)(c->rk);
     free(c);
 }

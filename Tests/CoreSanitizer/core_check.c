@@ -7,6 +7,7 @@
  * Usage: core_check FIXTURES_DIR [MUTATIONS_PER_FILE]
  */
 #include "CCgroupFast.h"
+#include "../../Sources/CCgroupFast/dl.h"
 
 #include <dirent.h>
 #include <fcntl.h>
@@ -99,6 +100,20 @@ static int load_exact(const char *pem, size_t len, char *err, size_t errlen) {
     inputs++;
     cgf_rsa_key_free(k);
     return k != NULL;
+}
+
+/* Libraries loaded on first use (dl.h): a missing library and a missing symbol are named, nothing
+   is left half-resolved, and a present one resolves every name. Returns 1 when all held. */
+static int dl_check(void) {
+    char err[256] = "";
+    const char *names[] = {"rd_kafka_version", "rd_kafka_no_such_function"};
+    void *slots[2] = {0};
+    int ok = cgf_dl_load("libnode-metrics-missing.so.9", names, slots, 1, err, sizeof err) == -1 &&
+             strstr(err, "cannot load libnode-metrics-missing.so.9") != NULL && slots[0] == NULL;
+    ok = ok && cgf_dl_load("librdkafka.so.1", names, slots, 2, err, sizeof err) == -1 &&
+         strcmp(err, "librdkafka.so.1 has no rd_kafka_no_such_function") == 0 && slots[0] == NULL && slots[1] == NULL;
+    ok = ok && cgf_dl_load("librdkafka.so.1", names, slots, 1, err, sizeof err) == 0 && slots[0] != NULL;
+    return ok;
 }
 
 /* RS256 (cgf_sign.h): PKCS#8 and PKCS#1 keys sign and the signature verifies; 1024-bit RSA, EC,
@@ -411,6 +426,9 @@ int main(int argc, char **argv) {
     int grpc_ok = grpc_check();
     printf("core_check: grpc client %s\n", grpc_ok ? "ok" : "WRONG");
     if (!grpc_ok) return 1;
+    int dl_ok = dl_check();
+    printf("core_check: libraries loaded on first use %s\n", dl_ok ? "ok" : "WRONG");
+    if (!dl_ok) return 1;
     int sign_ok = sign_check();
     printf("core_check: RS256 signing %s\n", sign_ok ? "ok" : "WRONG");
     if (!sign_ok) return 1;
