@@ -44,12 +44,17 @@ final class KafkaMockCluster {
         defer { cgf_kafka_consumer_destroy(consumer) }
         var out: [(String, Int, [String: Any])] = []
         let deadline = Date().addingTimeInterval(seconds)
-        while out.count < count && !enough(out.map(\.2)) && Date() < deadline {
+        var checked = 0 // `enough` is asked when the topic is idle or every 256 messages, not per message
+        while out.count < count && Date() < deadline {
             var payload: UnsafeMutablePointer<CChar>?
             var length = 0, keyLength = 0
             var topicName = [CChar](repeating: 0, count: 256)
             let rc = cgf_kafka_consume(consumer, 500, &payload, &length, &topicName, topicName.count, &keyLength, &err, err.count)
             if rc < 0 { throw TestFailure("consume: \(String(nulTerminated: err))") }
+            if (rc != 1 || out.count >= checked + 256) && out.count > checked {
+                checked = out.count
+                if enough(out.map(\.2)) { break }
+            }
             guard rc == 1, let payload else { continue }
             defer { cgf_kafka_free(payload) }
             let data = Data(bytes: payload, count: length)
@@ -239,22 +244,32 @@ final class KafkaMockCluster {
         let up = Clocks.wallNanos()
         mock.setDown(false)
         #expect(agent.child.process.isRunning)
-        sleep(8)
-        let messages = try mock.consume("stats", count: 100_000, seconds: 15)
-        var busy: [(Int64, UInt64)] = []
-        var names = Set<String>()
-        for m in messages {
-            guard let name = m.json["container_Name"] as? String else { continue }
-            names.insert(name)
-            guard name == cgroups[0].name, let stats = m.json["container_stats"] as? [String: Any],
-                  let t = (stats["timestamp"] as? String).flatMap(GoTime.parseRFC3339),
-                  let total = (((stats["cpu"] as? [String: Any])?["usage"] as? [String: Any])?["total"] as? NSNumber)?.uint64Value else { continue }
-            busy.append((t, total))
+        /// The container names seen and the busy cgroup's (sample time, CPU total) pairs, sorted.
+        func read(_ messages: [[String: Any]]) -> (names: Set<String>, busy: [(Int64, UInt64)]) {
+            var busy: [(Int64, UInt64)] = []
+            var names = Set<String>()
+            for json in messages {
+                guard let name = json["container_Name"] as? String else { continue }
+                names.insert(name)
+                guard name == cgroups[0].name, let stats = json["container_stats"] as? [String: Any],
+                      let t = (stats["timestamp"] as? String).flatMap(GoTime.parseRFC3339),
+                      let total = (((stats["cpu"] as? [String: Any])?["usage"] as? [String: Any])?["total"] as? NSNumber)?.uint64Value else { continue }
+                busy.append((t, total))
+            }
+            return (names, busy.sorted { $0.0 < $1.0 })
         }
+        func inOutage(_ busy: [(Int64, UInt64)]) -> Int {
+            busy.filter { $0.0 > down + 1_000_000_000 && $0.0 < up - 1_000_000_000 }.count
+        }
+        // Read until the outage's samples came (the sender retries with a backoff of up to 8 s; on a
+        // loaded machine delivery takes longer than a fixed wait).
+        let (names, busy) = read(try mock.consume("stats", seconds: 45, until: { got in
+            let (names, busy) = read(got)
+            return cgroups.allSatisfy { names.contains($0.name) } && inOutage(busy) >= 6 && busy.last.map { $0.0 > up } == true
+        }).map(\.json))
         #expect(cgroups.allSatisfy { names.contains($0.name) }, "\(names.count) containers")
-        busy.sort { $0.0 < $1.0 }
         #expect((busy.last?.1 ?? 0) > (busy.first?.1 ?? 0), "busy CPU rising")
-        let inOutage = busy.filter { $0.0 > down + 1_000_000_000 && $0.0 < up - 1_000_000_000 }.count
+        let inOutage = inOutage(busy)
         #expect(inOutage >= 6, "samples of the 10 s outage delivered after it: \(inOutage)")
         let metrics = try agent.get("/metrics").body
         #expect(metrics.contains("node_metrics_storage_send_errors_total{driver=\"kafka\"}"))
