@@ -88,6 +88,14 @@ public final class KafkaDriver: StorageDriver, @unchecked Sendable {
         return w.bytes
     }
 
+    /// Each sample's message in turn (the bytes are valid during `body` only).
+    public static func messages(_ batch: [StoredSample], sendTimeNanos: Int64, machine: String,
+                                _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        for s in batch {
+            try message(s, sendTimeNanos: sendTimeNanos, machine: machine).withUnsafeBytes { try body($0) }
+        }
+    }
+
     /// The error of a batch the brokers did not take.
     public struct Failure: Error, CustomStringConvertible {
         public var description: String
@@ -96,14 +104,11 @@ public final class KafkaDriver: StorageDriver, @unchecked Sendable {
     public func write(_ batch: [StoredSample]) throws {
         guard !closed else { throw Failure(description: "kafka: closed") }
         var err = [CChar](repeating: 0, count: 512)
-        let now = Clocks.wallNanos()
-        for s in batch {
-            let message = Self.message(s, sendTimeNanos: now, machine: machine)
-            let rc = message.withUnsafeBytes { raw -> Int32 in
-                guard let base = raw.baseAddress else { return 0 } // an empty message: nothing to send
-                return cgf_kafka_produce(producer, base, raw.count, &err, err.count)
+        try Self.messages(batch, sendTimeNanos: Clocks.wallNanos(), machine: machine) { raw in
+            guard let base = raw.baseAddress else { return } // an empty message: nothing to send
+            if cgf_kafka_produce(producer, base, raw.count, &err, err.count) != 0 {
+                throw Failure(description: "kafka: \(String(nulTerminated: err))")
             }
-            if rc != 0 { throw Failure(description: "kafka: \(String(nulTerminated: err))") }
         }
         let waitMillis = Int32(clamping: configuration.messageTimeout.nanoseconds / 1_000_000 + 5000)
         let failed = cgf_kafka_flush(producer, waitMillis, &err, err.count)

@@ -48,12 +48,18 @@ public final class RedisDriver: StorageDriver, @unchecked Sendable {
         for a in args { bulk(a, into: &out) }
     }
 
-    public func write(_ batch: [StoredSample]) throws {
+    /// The batch's wire bytes: `MULTI`, an `LPUSH <key> <document>` per sample, `EXEC`.
+    public static func transaction(_ batch: [StoredSample], key: String, machine: String) -> [UInt8] {
         var out: [UInt8] = []
-        Self.command([Array("MULTI".utf8)], into: &out)
+        command([Array("MULTI".utf8)], into: &out)
         let lpush = Array("LPUSH".utf8), list = Array(key.utf8)
-        for s in batch { Self.command([lpush, list, Self.document(s, machine: machine)], into: &out) }
-        Self.command([Array("EXEC".utf8)], into: &out)
+        for s in batch { command([lpush, list, document(s, machine: machine)], into: &out) }
+        command([Array("EXEC".utf8)], into: &out)
+        return out
+    }
+
+    public func write(_ batch: [StoredSample]) throws {
+        let out = Self.transaction(batch, key: key, machine: machine)
         do {
             if fd < 0 { fd = try HTTPEndpoint.connectTCP(target.host, target.port, timeout: .seconds(10)) }
             try FileOutput.writeAll(fd, out, name: destination)
