@@ -35,6 +35,11 @@ struct EncodeBench: ParsableCommand {
         var es = ElasticsearchDriver.Configuration()
         es.host = "http://127.0.0.1:9"
         let elasticsearch = try ElasticsearchDriver(configuration: es, machine: machine)
+        var options = StorageOptions()
+        options.host = "127.0.0.1:6379"
+        options.db = key
+        options.machineName = machine
+        let redis = try RedisDriver(options: options)
         let encoders: [(String, () -> Int)] = [
             ("v1", {
                 var n = 0
@@ -45,7 +50,7 @@ struct EncodeBench: ParsableCommand {
                 }
                 return n
             }),
-            ("redis", { RedisDriver.transaction(batch, key: key, machine: machine).count }),
+            ("redis", { redis.transaction(batch).count }),
             ("kafka", {
                 var n = 0
                 KafkaDriver.messages(batch, sendTimeNanos: sendTime, machine: machine) { n += $0.count }

@@ -290,4 +290,27 @@ import Testing
             #expect(w.string == "{" + Self.goEscaped(text) + ":" + Self.goEscaped(text) + "}", "\(text.debugDescription)")
         }
     }
+
+    /// The drivers keep their buffers from one batch to the next: a second batch (shorter, longer,
+    /// other samples) comes out exactly as a first one written into fresh buffers.
+    @Test func reusedBuffersWriteWhatFreshOnesDo() throws {
+        let stored = try Self.storedSamples()
+        var options = StorageOptions()
+        options.host = "127.0.0.1:6379"
+        options.db = Self.tricky[7]
+        options.machineName = Self.tricky[18]
+        let redis = try RedisDriver(options: options)
+        var c = ElasticsearchDriver.Configuration()
+        c.host = "http://127.0.0.1:9"
+        let es = try ElasticsearchDriver(configuration: c, machine: Self.tricky[18])
+        for batch in [stored, Array(stored.prefix(2)), stored + stored, [stored[5]], stored.reversed()] {
+            #expect(redis.transaction(batch) == RedisDriver.transaction(batch, key: Self.tricky[7], machine: Self.tricky[18]))
+            let body = es.bulkBody(batch)
+            let fresh = try ElasticsearchDriver(configuration: c, machine: Self.tricky[18]).bulkBody(batch)
+            #expect(body == fresh)
+            var messages: [[UInt8]] = []
+            KafkaDriver.messages(batch, sendTimeNanos: 1_795_000_000_500_000_000, machine: Self.tricky[18]) { messages.append(Array($0)) }
+            #expect(messages == batch.map { KafkaDriver.message($0, sendTimeNanos: 1_795_000_000_500_000_000, machine: Self.tricky[18]) })
+        }
+    }
 }

@@ -76,23 +76,38 @@ public final class KafkaDriver: StorageDriver, @unchecked Sendable {
     /// (when the runtime knows it),"container_stats":{v1 ContainerStats}}`, in cAdvisor's key order.
     public static func message(_ s: StoredSample, sendTimeNanos: Int64, machine: String) -> [UInt8] {
         var w = JSONWriter(capacity: 4096)
-        w.beginObject()
-        w.field("timestamp", GoTime.rfc3339Nano(nanosSinceEpoch: sendTimeNanos))
-        w.field("machine_name", machine)
-        w.field("container_Name", s.referenceName)
-        // ContainerReference.Id as /api/v1.3 writes it (CAdvisorV1Info.reference); omitted when empty.
-        if !s.metadata.runtime.isEmpty, let id = s.metadata.aliases.last, !id.isEmpty { w.field("container_Id", id) }
-        w.key("container_stats")
-        CAdvisorV1Stats.write(s.sample, to: &w)
-        w.endObject()
+        var time = JSONWriter(capacity: 32)
+        time.value(rfc3339Nano: sendTimeNanos)
+        writeMessage(s, timeJSON: time.bytes, machineJSON: JSONWriter.escaped(machine), to: &w)
         return w.bytes
     }
 
-    /// Each sample's message in turn (the bytes are valid during `body` only).
+    /// `message` with the send time and machine name already as JSON strings (once per batch).
+    static func writeMessage(_ s: StoredSample, timeJSON: [UInt8], machineJSON: [UInt8], to w: inout JSONWriter) {
+        w.beginObject()
+        w.key(literal: "timestamp")
+        w.value(json: timeJSON)
+        w.key(literal: "machine_name")
+        w.value(json: machineJSON)
+        w.field(literal: "container_Name", s.referenceName)
+        // ContainerReference.Id as /api/v1.3 writes it (CAdvisorV1Info.reference); omitted when empty.
+        if !s.metadata.runtime.isEmpty, let id = s.metadata.aliases.last, !id.isEmpty { w.field(literal: "container_Id", id) }
+        w.key(literal: "container_stats")
+        CAdvisorV1Stats.write(s.sample, to: &w)
+        w.endObject()
+    }
+
+    /// Each sample's message in turn, all in one buffer (the bytes are valid during `body` only).
     public static func messages(_ batch: [StoredSample], sendTimeNanos: Int64, machine: String,
                                 _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        var time = JSONWriter(capacity: 32)
+        time.value(rfc3339Nano: sendTimeNanos)
+        let timeJSON = time.bytes, machineJSON = JSONWriter.escaped(machine)
+        var w = JSONWriter(capacity: 8192)
         for s in batch {
-            try message(s, sendTimeNanos: sendTimeNanos, machine: machine).withUnsafeBytes { try body($0) }
+            w.reset()
+            writeMessage(s, timeJSON: timeJSON, machineJSON: machineJSON, to: &w)
+            try w.bytes.withUnsafeBytes { try body($0) }
         }
     }
 
