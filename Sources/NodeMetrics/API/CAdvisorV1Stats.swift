@@ -1,61 +1,80 @@
 /// cAdvisor's v1 `ContainerStats` JSON (info/v1), field for field and in Go's field order.
 /// Objects that cAdvisor before v0.60.2 always emitted (cpu, diskio, memory, network, task_stats,
 /// processes, resctrl, cpuset) are always written; collections that Go omits when empty are omitted.
+///
+/// Written for speed (each storage driver encodes every sample, and the API every sample it serves):
+/// literal keys copied without an escape scan, tables of names escaped once, no array or string made
+/// per sample. `JSONEncodingGoldenTests` holds the bytes to what they were.
 public enum CAdvisorV1Stats {
     /// Resolves a block device number to its name ("vda") for PerDiskStats.device.
     public typealias DeviceNamer = (_ major: UInt32, _ minor: UInt32) -> String
 
     public static func write(_ s: ContainerSample, to w: inout JSONWriter, deviceName: DeviceNamer = { _, _ in "" }) {
         w.beginObject()
-        w.field("timestamp", GoTime.rfc3339Nano(nanosSinceEpoch: s.timestampNanos))
-        w.object("cpu") { w in writeCPU(s, &w) }
-        w.object("diskio") { w in writeDiskIO(s.diskIO, &w, deviceName) }
-        w.object("memory") { w in writeMemory(s, &w) }
+        w.field(literal: "timestamp", rfc3339Nano: s.timestampNanos)
+        w.object(literal: "cpu") { w in writeCPU(s, &w) }
+        w.object(literal: "diskio") { w in writeDiskIO(s.diskIO, &w, deviceName) }
+        w.object(literal: "memory") { w in writeMemory(s, &w) }
         if !s.hugetlb.isEmpty { writeHugetlb(s.hugetlb, &w) }
-        w.object("network") { w in writeNetwork(s, flattened: true, &w) }
+        w.object(literal: "network") { w in writeNetwork(s, flattened: true, &w) }
         if !s.filesystems.isEmpty {
-            w.array("filesystem", s.filesystems) { w, fs in writeFilesystem(fs, &w) }
+            w.key(literal: "filesystem")
+            w.beginArray()
+            for fs in s.filesystems { writeFilesystem(fs, &w) }
+            w.endArray()
         }
-        w.object("task_stats") { w in
-            for k in ["nr_sleeping", "nr_running", "nr_stopped", "nr_uninterruptible", "nr_io_wait"] {
-                w.field(k, UInt64(0))
-            }
-        }
+        w.object(literal: "task_stats") { w in writeLoadStats(&w) }
         writeProcesses(s, &w)
-        if s.referencedBytes != 0 { w.field("referenced_memory", s.referencedBytes) }
-        w.object("resctrl") { _ in }
-        w.object("cpuset") { w in w.field("memory_migrate", s.memoryMigrate) }
+        if s.referencedBytes != 0 { w.field(literal: "referenced_memory", s.referencedBytes) }
+        w.object(literal: "resctrl") { _ in }
+        w.object(literal: "cpuset") { w in w.field(literal: "memory_migrate", s.memoryMigrate) }
         w.endObject()
     }
 
+    /// LoadStats (v1 task_stats, v2.0 load_stats): all zero, as cAdvisor without netlink writes them.
+    static func writeLoadStats(_ w: inout JSONWriter) {
+        w.field(literal: "nr_sleeping", UInt64(0))
+        w.field(literal: "nr_running", UInt64(0))
+        w.field(literal: "nr_stopped", UInt64(0))
+        w.field(literal: "nr_uninterruptible", UInt64(0))
+        w.field(literal: "nr_io_wait", UInt64(0))
+    }
+
     static func writeHugetlb(_ hugetlb: [HugetlbSample], _ w: inout JSONWriter) {
-        w.object("hugetlb") { w in
-            for h in hugetlb.sorted(by: { $0.pageSize < $1.pageSize }) {
-                w.object(h.pageSize) { w in
-                    w.field("usage", h.usage)
-                    if h.maxUsage != 0 { w.field("max_usage", h.maxUsage) }
-                    w.field("failcnt", h.failcnt)
-                }
+        func write(_ h: HugetlbSample, _ w: inout JSONWriter) {
+            w.object(h.pageSize) { w in
+                w.field(literal: "usage", h.usage)
+                if h.maxUsage != 0 { w.field(literal: "max_usage", h.maxUsage) }
+                w.field(literal: "failcnt", h.failcnt)
+            }
+        }
+        w.object(literal: "hugetlb") { w in
+            // Go's map order; the sampler's order usually is that already (no sorted copy then).
+            if zip(hugetlb, hugetlb.dropFirst()).allSatisfy({ $0.pageSize < $1.pageSize }) {
+                for h in hugetlb { write(h, &w) }
+            } else {
+                for h in hugetlb.sorted(by: { $0.pageSize < $1.pageSize }) { write(h, &w) }
             }
         }
     }
 
     static func writeProcesses(_ s: ContainerSample, _ w: inout JSONWriter) {
-        w.object("processes") { w in
+        w.object(literal: "processes") { w in
             let p = s.processes ?? ProcessStats()
-            w.field("process_count", p.processCount)
-            w.field("fd_count", p.fdCount)
-            w.field("socket_count", p.socketCount)
-            if s.pids.current != 0 { w.field("threads_current", s.pids.current) }
-            if s.pids.max != 0 { w.field("threads_max", s.pids.max) }
+            w.field(literal: "process_count", p.processCount)
+            w.field(literal: "fd_count", p.fdCount)
+            w.field(literal: "socket_count", p.socketCount)
+            if s.pids.current != 0 { w.field(literal: "threads_current", s.pids.current) }
+            if s.pids.max != 0 { w.field(literal: "threads_max", s.pids.max) }
             if p.openFilesSoft != nil || p.openFilesHard != nil {
-                w.array("ulimits", [p]) { w, p in
-                    w.beginObject()
-                    w.field("name", "max_open_files")
-                    w.field("soft_limit", Int64(clamping: p.openFilesSoft ?? UInt64(Int64.max)))
-                    w.field("hard_limit", Int64(clamping: p.openFilesHard ?? UInt64(Int64.max)))
-                    w.endObject()
-                }
+                w.key(literal: "ulimits")
+                w.beginArray()
+                w.beginObject()
+                w.field(literal: "name", "max_open_files")
+                w.field(literal: "soft_limit", Int64(clamping: p.openFilesSoft ?? UInt64(Int64.max)))
+                w.field(literal: "hard_limit", Int64(clamping: p.openFilesHard ?? UInt64(Int64.max)))
+                w.endObject()
+                w.endArray()
             }
         }
     }
@@ -68,166 +87,231 @@ public enum CAdvisorV1Stats {
     }
 
     static func writePSI(_ p: PressureStats?, _ w: inout JSONWriter) {
+        func write(_ d: PressureData, _ w: inout JSONWriter) {
+            w.field(literal: "total", d.total)
+            w.field(literal: "avg10", d.avg10)
+            w.field(literal: "avg60", d.avg60)
+            w.field(literal: "avg300", d.avg300)
+        }
         let p = p ?? PressureStats()
-        w.object("psi") { w in
-            for (name, d) in [("full", p.full), ("some", p.some)] {
-                w.object(name) { w in
-                    w.field("total", d.total)
-                    w.field("avg10", d.avg10)
-                    w.field("avg60", d.avg60)
-                    w.field("avg300", d.avg300)
-                }
-            }
+        w.object(literal: "psi") { w in
+            w.object(literal: "full") { w in write(p.full, &w) }
+            w.object(literal: "some") { w in write(p.some, &w) }
         }
     }
 
     static func writeCPU(_ s: ContainerSample, _ w: inout JSONWriter) {
         let c = s.cpu
-        w.object("usage") { w in
-            w.field("total", c.usage.total)
-            if !c.usage.perCPU.isEmpty { w.array("per_cpu_usage", c.usage.perCPU) { w, v in w.value(v) } }
-            w.field("user", c.usage.user)
-            w.field("system", c.usage.system)
+        w.object(literal: "usage") { w in
+            w.field(literal: "total", c.usage.total)
+            if !c.usage.perCPU.isEmpty {
+                w.key(literal: "per_cpu_usage")
+                w.beginArray()
+                for v in c.usage.perCPU { w.value(v) }
+                w.endArray()
+            }
+            w.field(literal: "user", c.usage.user)
+            w.field(literal: "system", c.usage.system)
         }
-        w.object("cfs") { w in
-            w.field("periods", c.cfs.periods)
-            w.field("throttled_periods", c.cfs.throttledPeriods)
-            w.field("throttled_time", c.cfs.throttledTime)
-            w.field("bursts_periods", c.cfs.burstsPeriods)
-            w.field("burst_time", c.cfs.burstTime)
+        w.object(literal: "cfs") { w in
+            w.field(literal: "periods", c.cfs.periods)
+            w.field(literal: "throttled_periods", c.cfs.throttledPeriods)
+            w.field(literal: "throttled_time", c.cfs.throttledTime)
+            w.field(literal: "bursts_periods", c.cfs.burstsPeriods)
+            w.field(literal: "burst_time", c.cfs.burstTime)
         }
-        w.object("schedstat") { w in
-            w.field("run_time", s.schedstat.runTime)
-            w.field("runqueue_time", s.schedstat.runqueueTime)
-            w.field("run_periods", s.schedstat.runPeriods)
+        w.object(literal: "schedstat") { w in
+            w.field(literal: "run_time", s.schedstat.runTime)
+            w.field(literal: "runqueue_time", s.schedstat.runqueueTime)
+            w.field(literal: "run_periods", s.schedstat.runPeriods)
         }
-        w.field("load_average", Int64(0))
-        w.field("load_d_average", Double(0))
+        w.field(literal: "load_average", Int64(0))
+        w.field(literal: "load_d_average", Double(0))
         writePSI(s.cpuPressure, &w)
     }
 
-    static func writeMemory(_ s: ContainerSample, _ w: inout JSONWriter) {
-        let m = s.memory, events = s.memoryEvents
-        w.field("usage", m.usage)
-        w.field("max_usage", m.maxUsage)
-        w.field("cache", m.cache)
-        w.field("rss", m.rss)
-        w.field("swap", m.swap)
-        w.field("mapped_file", m.mappedFile)
-        w.field("working_set", m.workingSet)
-        w.field("total_active_file", m.totalActiveFile)
-        w.field("total_inactive_file", m.totalInactiveFile)
-        w.field("file_dirty", m.fileDirty)
-        w.field("file_writeback", m.fileWriteback)
-        w.field("pgscan", m.pgscan)
-        w.field("pgsteal", m.pgsteal)
-        w.field("workingset_refault_file", m.workingsetRefaultFile)
-        w.field("workingset_refault_anon", m.workingsetRefaultAnon)
-        w.field("failcnt", m.failcnt)
-        w.field("kernel", m.kernelUsage)
-        for (name, fault, major, numa) in [("container_data", m.pgfault, m.pgmajfault, s.numa.container),
-                                           ("hierarchical_data", m.hierarchicalPgfault, m.hierarchicalPgmajfault, s.numa.hierarchical)] {
-            w.object(name) { w in
-                w.field("pgfault", fault)
-                w.field("pgmajfault", major)
-                w.object("numa_stats") { w in
-                    // Go's map[uint8]uint64: omitted when empty, keys in string order.
-                    for (type, pages) in numa.byType where !pages.isEmpty {
-                        w.object(type) { w in
-                            for node in pages.indices.sorted(by: { String($0) < String($1) }) { w.field(String(node), pages[node]) }
-                        }
-                    }
-                }
+    /// Go's map[uint8]uint64 of pages per node: omitted when empty, keys in string order.
+    private static func writeNuma(_ type: StaticString, _ pages: [UInt64], _ w: inout JSONWriter) {
+        guard !pages.isEmpty else { return }
+        w.object(literal: type) { w in
+            if pages.count <= 10 { // "0"…"9": string order is number order
+                for node in pages.indices { w.key(decimal: UInt64(node)); w.value(pages[node]) }
+            } else {
+                for node in pages.indices.sorted(by: { String($0) < String($1) }) { w.field(String(node), pages[node]) }
             }
-        }
-        writePSI(s.memoryPressure, &w)
-        w.object("events") { w in
-            w.field("high", events.high)
-            w.field("max", events.max)
         }
     }
 
-    static func writeDiskIO(_ d: DiskIOSample, _ w: inout JSONWriter, _ deviceName: DeviceNamer) {
-        let tables = [("io_service_bytes", d.ioServiceBytes), ("io_serviced", d.ioServiced),
-                      ("io_cost_usage", d.ioCostUsage), ("io_cost_wait", d.ioCostWait),
-                      ("io_cost_indebt", d.ioCostIndebt), ("io_cost_indelay", d.ioCostIndelay)]
-        for (name, rows) in tables where !rows.isEmpty {
-            w.array(name, rows) { w, row in
-                w.beginObject()
-                w.field("device", deviceName(row.major, row.minor))
-                w.field("major", UInt64(row.major))
-                w.field("minor", UInt64(row.minor))
-                w.map("stats", row.stats)
-                w.endObject()
+    private static func writeMemoryData(_ name: StaticString, fault: UInt64, major: UInt64, numa: NumaPages,
+                                        _ w: inout JSONWriter) {
+        w.object(literal: name) { w in
+            w.field(literal: "pgfault", fault)
+            w.field(literal: "pgmajfault", major)
+            w.object(literal: "numa_stats") { w in
+                writeNuma("file", numa.file, &w)
+                writeNuma("anon", numa.anon, &w)
+                writeNuma("unevictable", numa.unevictable, &w)
             }
         }
+    }
+
+    static func writeMemory(_ s: ContainerSample, _ w: inout JSONWriter) {
+        let m = s.memory, events = s.memoryEvents, numa = s.numa
+        w.field(literal: "usage", m.usage)
+        w.field(literal: "max_usage", m.maxUsage)
+        w.field(literal: "cache", m.cache)
+        w.field(literal: "rss", m.rss)
+        w.field(literal: "swap", m.swap)
+        w.field(literal: "mapped_file", m.mappedFile)
+        w.field(literal: "working_set", m.workingSet)
+        w.field(literal: "total_active_file", m.totalActiveFile)
+        w.field(literal: "total_inactive_file", m.totalInactiveFile)
+        w.field(literal: "file_dirty", m.fileDirty)
+        w.field(literal: "file_writeback", m.fileWriteback)
+        w.field(literal: "pgscan", m.pgscan)
+        w.field(literal: "pgsteal", m.pgsteal)
+        w.field(literal: "workingset_refault_file", m.workingsetRefaultFile)
+        w.field(literal: "workingset_refault_anon", m.workingsetRefaultAnon)
+        w.field(literal: "failcnt", m.failcnt)
+        w.field(literal: "kernel", m.kernelUsage)
+        writeMemoryData("container_data", fault: m.pgfault, major: m.pgmajfault, numa: numa.container, &w)
+        writeMemoryData("hierarchical_data", fault: m.hierarchicalPgfault, major: m.hierarchicalPgmajfault,
+                        numa: numa.hierarchical, &w)
+        writePSI(s.memoryPressure, &w)
+        w.object(literal: "events") { w in
+            w.field(literal: "high", events.high)
+            w.field(literal: "max", events.max)
+        }
+    }
+
+    /// `DiskDeviceStats.operations` indices in Go's map order of their names (Async, Count, Discard,
+    /// Read, Sync, Total, Write), each name escaped once.
+    private static let operationOrder: [Int] = DiskDeviceStats.operations.indices.sorted {
+        DiskDeviceStats.operations[$0] < DiskDeviceStats.operations[$1]
+    }
+    private static let operationKeys = PreEscapedKeys(DiskDeviceStats.operations)
+
+    private static func writeDiskTable(_ name: StaticString, _ rows: [DiskDeviceStats], _ w: inout JSONWriter,
+                                       _ deviceName: DeviceNamer) {
+        guard !rows.isEmpty else { return }
+        let order = operationOrder, keys = operationKeys
+        w.key(literal: name)
+        w.beginArray()
+        for row in rows {
+            w.beginObject()
+            w.field(literal: "device", deviceName(row.major, row.minor))
+            w.field(literal: "major", UInt64(row.major))
+            w.field(literal: "minor", UInt64(row.minor))
+            w.object(literal: "stats") { w in // the `stats` map (present operations), keys sorted
+                for i in order where row.present & (1 << i) != 0 {
+                    w.key(keys, i)
+                    w.value(withUnsafeBytes(of: row.values) { $0.load(fromByteOffset: i * 8, as: UInt64.self) })
+                }
+            }
+            w.endObject()
+        }
+        w.endArray()
+    }
+
+    static func writeDiskIO(_ d: DiskIOSample, _ w: inout JSONWriter, _ deviceName: DeviceNamer) {
+        writeDiskTable("io_service_bytes", d.ioServiceBytes, &w, deviceName)
+        writeDiskTable("io_serviced", d.ioServiced, &w, deviceName)
+        writeDiskTable("io_cost_usage", d.ioCostUsage, &w, deviceName)
+        writeDiskTable("io_cost_wait", d.ioCostWait, &w, deviceName)
+        writeDiskTable("io_cost_indebt", d.ioCostIndebt, &w, deviceName)
+        writeDiskTable("io_cost_indelay", d.ioCostIndelay, &w, deviceName)
         writePSI(d.pressure, &w)
     }
 
     static func writeInterface(_ i: NetInterfaceStats, _ w: inout JSONWriter) {
-        w.field("name", i.name)
-        w.field("rx_bytes", i.rxBytes)
-        w.field("rx_packets", i.rxPackets)
-        w.field("rx_errors", i.rxErrors)
-        w.field("rx_dropped", i.rxDropped)
-        w.field("tx_bytes", i.txBytes)
-        w.field("tx_packets", i.txPackets)
-        w.field("tx_errors", i.txErrors)
-        w.field("tx_dropped", i.txDropped)
+        w.field(literal: "name", i.name)
+        w.field(literal: "rx_bytes", i.rxBytes)
+        w.field(literal: "rx_packets", i.rxPackets)
+        w.field(literal: "rx_errors", i.rxErrors)
+        w.field(literal: "rx_dropped", i.rxDropped)
+        w.field(literal: "tx_bytes", i.txBytes)
+        w.field(literal: "tx_packets", i.txPackets)
+        w.field(literal: "tx_errors", i.txErrors)
+        w.field(literal: "tx_dropped", i.txDropped)
     }
 
+    /// FsStats' disk I/O fields, in `FilesystemStats.io` order.
+    private static let filesystemIOKeys = PreEscapedKeys([
+        "reads_completed", "reads_merged", "sectors_read", "read_time", "writes_completed", "writes_merged",
+        "sectors_written", "write_time", "io_in_progress", "io_time", "weighted_io_time"])
+
     static func writeFilesystem(_ fs: FilesystemStats, _ w: inout JSONWriter) {
-        func io(_ i: Int) -> UInt64 { i < fs.io.count ? fs.io[i] : 0 }
         w.beginObject()
-        w.field("device", fs.device)
-        w.field("type", fs.type)
-        w.field("capacity", fs.capacity)
-        w.field("usage", fs.usage)
-        w.field("base_usage", fs.baseUsage)
-        w.field("available", fs.available)
-        w.field("has_inodes", fs.inodes > 0)
-        w.field("inodes", fs.inodes)
-        w.field("inodes_free", fs.inodesFree)
-        let names = ["reads_completed", "reads_merged", "sectors_read", "read_time", "writes_completed",
-                     "writes_merged", "sectors_written", "write_time", "io_in_progress", "io_time", "weighted_io_time"]
-        for (i, name) in names.enumerated() { w.field(name, io(i)) }
+        w.field(literal: "device", fs.device)
+        w.field(literal: "type", fs.type)
+        w.field(literal: "capacity", fs.capacity)
+        w.field(literal: "usage", fs.usage)
+        w.field(literal: "base_usage", fs.baseUsage)
+        w.field(literal: "available", fs.available)
+        w.field(literal: "has_inodes", fs.inodes > 0)
+        w.field(literal: "inodes", fs.inodes)
+        w.field(literal: "inodes_free", fs.inodesFree)
+        let keys = filesystemIOKeys
+        for i in 0..<keys.count {
+            w.key(keys, i)
+            w.value(i < fs.io.count ? fs.io[i] : 0)
+        }
         w.endObject()
+    }
+
+    private static let tcpKeys = PreEscapedKeys(TCPStats.names)
+    private static let tcpAdvancedKeys = PreEscapedKeys(TCPAdvancedStats.fields)
+    private static let emptyInterface = NetInterfaceStats(name: "", rxBytes: 0, rxPackets: 0, rxErrors: 0, rxDropped: 0,
+                                                          txBytes: 0, txPackets: 0, txErrors: 0, txDropped: 0)
+
+    private static func writeTCP(_ name: StaticString, _ tcp: TCPStats?, _ keys: PreEscapedKeys, _ w: inout JSONWriter) {
+        w.object(literal: name) { w in
+            for i in 0..<keys.count {
+                w.key(keys, i)
+                w.value(tcp.map { $0.states[i] } ?? 0)
+            }
+        }
+    }
+
+    private static func writeUDP(_ name: StaticString, _ udp: UDPStats?, _ w: inout JSONWriter) {
+        let udp = udp ?? UDPStats()
+        w.object(literal: name) { w in
+            w.field(literal: "Listen", udp.listen)
+            w.field(literal: "Dropped", udp.dropped)
+            w.field(literal: "RxQueued", udp.rxQueued)
+            w.field(literal: "TxQueued", udp.txQueued)
+        }
     }
 
     /// v1 NetworkStats (`flattened`: the first interface repeated at the top level "for backwards
     /// compatibility"), or v2.1's NetworkStats without it.
     static func writeNetwork(_ s: ContainerSample, flattened: Bool, _ w: inout JSONWriter) {
         let interfaces = s.network, connections = s.connections
-        if flattened {
-            writeInterface(interfaces.first ?? NetInterfaceStats(name: "", rxBytes: 0, rxPackets: 0, rxErrors: 0,
-                                                                rxDropped: 0, txBytes: 0, txPackets: 0, txErrors: 0,
-                                                                txDropped: 0), &w)
-        }
+        if flattened { writeInterface(interfaces.first ?? emptyInterface, &w) }
         if !interfaces.isEmpty {
-            w.array("interfaces", interfaces) { w, i in
+            w.key(literal: "interfaces")
+            w.beginArray()
+            for i in interfaces {
                 w.beginObject()
                 writeInterface(i, &w)
                 w.endObject()
             }
+            w.endArray()
         }
-        for (name, tcp) in [("tcp", connections?.tcp ?? TCPStats()), ("tcp6", connections?.tcp6 ?? TCPStats())] {
-            w.object(name) { w in for (i, k) in TCPStats.names.enumerated() { w.field(k, tcp.states[i]) } }
-        }
-        for (name, udp) in [("udp", connections?.udp ?? UDPStats()), ("udp6", connections?.udp6 ?? UDPStats())] {
-            w.object(name) { w in
-                w.field("Listen", udp.listen)
-                w.field("Dropped", udp.dropped)
-                w.field("RxQueued", udp.rxQueued)
-                w.field("TxQueued", udp.txQueued)
-            }
-        }
-        let advanced = connections?.advanced ?? TCPAdvancedStats()
-        w.object("tcp_advanced") { w in
-            for (i, name) in TCPAdvancedStats.fields.enumerated() {
+        let tcpKeys = tcpKeys
+        writeTCP("tcp", connections?.tcp, tcpKeys, &w)
+        writeTCP("tcp6", connections?.tcp6, tcpKeys, &w)
+        writeUDP("udp", connections?.udp, &w)
+        writeUDP("udp6", connections?.udp6, &w)
+        let keys = tcpAdvancedKeys, advanced = connections?.advanced
+        w.object(literal: "tcp_advanced") { w in
+            for i in 0..<keys.count {
+                w.key(keys, i)
+                let v = advanced.map { $0.values[i] } ?? 0
                 if i == TCPAdvancedStats.maxConnIndex {
-                    w.field(name, Int64(bitPattern: advanced.values[i]))
+                    w.value(Int64(bitPattern: v))
                 } else {
-                    w.field(name, advanced.values[i])
+                    w.value(v)
                 }
             }
         }

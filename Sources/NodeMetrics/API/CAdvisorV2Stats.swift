@@ -39,7 +39,7 @@ public enum CAdvisorV2Stats {
         w.beginArray()
         for s in snapshot.samples {
             w.beginObject()
-            w.field("timestamp", GoTime.rfc3339Nano(nanosSinceEpoch: s.timestampNanos))
+            w.field(literal: "timestamp", rfc3339Nano: s.timestampNanos)
             w.field("has_cpu", spec.hasCPU)
             w.object("cpu") { w in CAdvisorV1Stats.writeCPU(s, &w) }
             writeCPUInst(last, s, &w)
@@ -58,9 +58,7 @@ public enum CAdvisorV2Stats {
                 w.array("filesystem", s.filesystems) { w, fs in CAdvisorV1Stats.writeFilesystem(fs, &w) }
             }
             w.field("has_load", false)
-            w.object("load_stats") { w in
-                for k in ["nr_sleeping", "nr_running", "nr_stopped", "nr_uninterruptible", "nr_io_wait"] { w.field(k, UInt64(0)) }
-            }
+            w.object(literal: "load_stats") { w in CAdvisorV1Stats.writeLoadStats(&w) }
             w.field("has_custom_metrics", false)
             w.endObject()
             last = s
@@ -78,7 +76,7 @@ public enum CAdvisorV2Stats {
         var last: ContainerSample?
         w.array("stats", snapshot.samples) { w, s in
             w.beginObject()
-            w.field("timestamp", GoTime.rfc3339Nano(nanosSinceEpoch: s.timestampNanos))
+            w.field(literal: "timestamp", rfc3339Nano: s.timestampNanos)
             if spec.hasCPU {
                 w.object("cpu") { w in CAdvisorV1Stats.writeCPU(s, &w) }
                 writeCPUInst(last, s, &w)
@@ -112,7 +110,7 @@ public enum CAdvisorV2Stats {
         w.beginArray()
         for s in root.samples {
             w.beginObject()
-            w.field("timestamp", GoTime.rfc3339Nano(nanosSinceEpoch: s.timestampNanos))
+            w.field(literal: "timestamp", rfc3339Nano: s.timestampNanos)
             w.object("cpu") { w in CAdvisorV1Stats.writeCPU(s, &w) }
             writeCPUInst(last, s, &w)
             w.object("memory") { w in CAdvisorV1Stats.writeMemory(s, &w) }

@@ -6,6 +6,14 @@ import Glibc
 /// Go's time.RFC3339Nano rendering of a UTC instant: trailing zeros of the fraction dropped.
 public enum GoTime {
     public static func rfc3339Nano(nanosSinceEpoch: Int64) -> String {
+        var out: [UInt8] = []
+        out.reserveCapacity(30)
+        appendRFC3339Nano(nanosSinceEpoch, to: &out)
+        return String(decoding: out, as: UTF8.self)
+    }
+
+    /// Appends what `rfc3339Nano` returns ("2026-11-18T11:06:40.12Z"), without allocating.
+    public static func appendRFC3339Nano(_ nanosSinceEpoch: Int64, to out: inout [UInt8]) {
         var seconds = time_t(nanosSinceEpoch / 1_000_000_000)
         var nanos = nanosSinceEpoch % 1_000_000_000
         if nanos < 0 {
@@ -14,18 +22,35 @@ public enum GoTime {
         }
         var parts = tm()
         gmtime_r(&seconds, &parts)
-        func pad(_ v: Int32, _ width: Int) -> String {
-            let s = String(v)
-            return String(repeating: "0", count: max(0, width - s.count)) + s
+        // Int64 nanoseconds reach the years 1677–2262: four digits, as Go writes them.
+        func digits(_ v: Int32, _ width: Int, then separator: UInt8?) {
+            var divisor: Int32 = 1
+            for _ in 1..<width { divisor &*= 10 }
+            var v = v
+            while v / divisor >= 10 { divisor &*= 10 } // wider than `width`: every digit
+            while divisor > 0 {
+                out.append(UInt8(ascii: "0") &+ UInt8(truncatingIfNeeded: v / divisor))
+                v %= divisor
+                divisor /= 10
+            }
+            if let separator { out.append(separator) }
         }
-        var out = "\(pad(parts.tm_year + 1900, 4))-\(pad(parts.tm_mon + 1, 2))-\(pad(parts.tm_mday, 2))"
-        out += "T\(pad(parts.tm_hour, 2)):\(pad(parts.tm_min, 2)):\(pad(parts.tm_sec, 2))"
+        digits(parts.tm_year &+ 1900, 4, then: UInt8(ascii: "-"))
+        digits(parts.tm_mon &+ 1, 2, then: UInt8(ascii: "-"))
+        digits(parts.tm_mday, 2, then: UInt8(ascii: "T"))
+        digits(parts.tm_hour, 2, then: UInt8(ascii: ":"))
+        digits(parts.tm_min, 2, then: UInt8(ascii: ":"))
+        digits(parts.tm_sec, 2, then: nil)
         if nanos != 0 {
-            var fraction = pad(Int32(nanos), 9)
-            while fraction.hasSuffix("0") { fraction.removeLast() }
-            out += "." + fraction
+            var fraction = Int32(nanos), width = 9
+            while fraction % 10 == 0 {
+                fraction /= 10
+                width -= 1
+            }
+            out.append(UInt8(ascii: "."))
+            digits(fraction, width, then: nil)
         }
-        return out + "Z"
+        out.append(UInt8(ascii: "Z"))
     }
 
     /// Kubernetes' metav1.Time: RFC 3339 in UTC with whole seconds ("2026-11-22T15:40:14Z").

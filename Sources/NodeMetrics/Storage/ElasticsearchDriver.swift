@@ -14,6 +14,7 @@ import Logging
 /// (requests always go to the given host; a load balancer in front does what sniffing did). No
 /// start-up health check: the backend retries while the cluster is down.
 public final class ElasticsearchDriver: StorageDriver, @unchecked Sendable {
+    // @unchecked: `body` is used by the sender thread only (write).
     public let name: String
     public let configuration: Configuration
     private let url: PushURL
@@ -63,24 +64,29 @@ public final class ElasticsearchDriver: StorageDriver, @unchecked Sendable {
         client = UnixHTTPClient(endpoint: url.endpoint, timeout: timeout)
     }
 
-    /// The NDJSON body of one bulk request.
+    /// The buffer a batch's body is written in, kept from one batch to the next (sender thread only)
+    /// unless it grew past `RedisDriver.keptCapacity` (a batch after an outage).
+    private var body = JSONWriter(capacity: 0)
+
+    /// The NDJSON body of one bulk request (in the kept buffer: sender thread only).
     public func bulkBody(_ batch: [StoredSample]) -> [UInt8] {
         var action = JSONWriter(capacity: 96)
         action.beginObject()
-        action.object("index") { w in
-            w.field("_index", configuration.index)
-            if !configuration.type.isEmpty { w.field("_type", configuration.type) }
+        action.object(literal: "index") { w in
+            w.field(literal: "_index", configuration.index)
+            if !configuration.type.isEmpty { w.field(literal: "_type", configuration.type) }
         }
         action.endObject()
-        var body: [UInt8] = []
-        body.reserveCapacity(batch.count * 4096)
+        action.raw("\n")
+        let machineJSON = JSONWriter.escaped(machine)
+        if body.capacity > RedisDriver.keptCapacity { body = JSONWriter(capacity: 0) }
+        body.reset()
         for s in batch {
-            body.append(contentsOf: action.bytes)
-            body.append(0x0A)
-            body.append(contentsOf: RedisDriver.document(s, machine: machine))
-            body.append(0x0A)
+            body.raw(action.bytes)
+            RedisDriver.writeDocument(s, machineJSON: machineJSON, to: &body)
+            body.raw("\n")
         }
-        return body
+        return body.bytes
     }
 
     private struct BulkResponse: Decodable {

@@ -76,16 +76,39 @@ public final class KafkaDriver: StorageDriver, @unchecked Sendable {
     /// (when the runtime knows it),"container_stats":{v1 ContainerStats}}`, in cAdvisor's key order.
     public static func message(_ s: StoredSample, sendTimeNanos: Int64, machine: String) -> [UInt8] {
         var w = JSONWriter(capacity: 4096)
+        var time = JSONWriter(capacity: 32)
+        time.value(rfc3339Nano: sendTimeNanos)
+        writeMessage(s, timeJSON: time.bytes, machineJSON: JSONWriter.escaped(machine), to: &w)
+        return w.bytes
+    }
+
+    /// `message` with the send time and machine name already as JSON strings (once per batch).
+    static func writeMessage(_ s: StoredSample, timeJSON: [UInt8], machineJSON: [UInt8], to w: inout JSONWriter) {
         w.beginObject()
-        w.field("timestamp", GoTime.rfc3339Nano(nanosSinceEpoch: sendTimeNanos))
-        w.field("machine_name", machine)
-        w.field("container_Name", s.referenceName)
+        w.key(literal: "timestamp")
+        w.value(json: timeJSON)
+        w.key(literal: "machine_name")
+        w.value(json: machineJSON)
+        w.field(literal: "container_Name", s.referenceName)
         // ContainerReference.Id as /api/v1.3 writes it (CAdvisorV1Info.reference); omitted when empty.
-        if !s.metadata.runtime.isEmpty, let id = s.metadata.aliases.last, !id.isEmpty { w.field("container_Id", id) }
-        w.key("container_stats")
+        if !s.metadata.runtime.isEmpty, let id = s.metadata.aliases.last, !id.isEmpty { w.field(literal: "container_Id", id) }
+        w.key(literal: "container_stats")
         CAdvisorV1Stats.write(s.sample, to: &w)
         w.endObject()
-        return w.bytes
+    }
+
+    /// Each sample's message in turn, all in one buffer (the bytes are valid during `body` only).
+    public static func messages(_ batch: [StoredSample], sendTimeNanos: Int64, machine: String,
+                                _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
+        var time = JSONWriter(capacity: 32)
+        time.value(rfc3339Nano: sendTimeNanos)
+        let timeJSON = time.bytes, machineJSON = JSONWriter.escaped(machine)
+        var w = JSONWriter(capacity: 8192)
+        for s in batch {
+            w.reset()
+            writeMessage(s, timeJSON: timeJSON, machineJSON: machineJSON, to: &w)
+            try w.bytes.withUnsafeBytes { try body($0) }
+        }
     }
 
     /// The error of a batch the brokers did not take.
@@ -96,14 +119,11 @@ public final class KafkaDriver: StorageDriver, @unchecked Sendable {
     public func write(_ batch: [StoredSample]) throws {
         guard !closed else { throw Failure(description: "kafka: closed") }
         var err = [CChar](repeating: 0, count: 512)
-        let now = Clocks.wallNanos()
-        for s in batch {
-            let message = Self.message(s, sendTimeNanos: now, machine: machine)
-            let rc = message.withUnsafeBytes { raw -> Int32 in
-                guard let base = raw.baseAddress else { return 0 } // an empty message: nothing to send
-                return cgf_kafka_produce(producer, base, raw.count, &err, err.count)
+        try Self.messages(batch, sendTimeNanos: Clocks.wallNanos(), machine: machine) { raw in
+            guard let base = raw.baseAddress else { return } // an empty message: nothing to send
+            if cgf_kafka_produce(producer, base, raw.count, &err, err.count) != 0 {
+                throw Failure(description: "kafka: \(String(nulTerminated: err))")
             }
-            if rc != 0 { throw Failure(description: "kafka: \(String(nulTerminated: err))") }
         }
         let waitMillis = Int32(clamping: configuration.messageTimeout.nanoseconds / 1_000_000 + 5000)
         let failed = cgf_kafka_flush(producer, waitMillis, &err, err.count)

@@ -8,7 +8,7 @@ import Glibc
 /// late, errors ignored), every sample is pushed: a batch is one `MULTI … EXEC` transaction (all or
 /// nothing), its replies are read, and a failure closes the connection and retries the batch.
 public final class RedisDriver: StorageDriver, @unchecked Sendable {
-    // @unchecked: `fd` is used by the sender thread only (write, then close).
+    // @unchecked: `fd` and the buffers are used by the sender thread only (write, then close).
     public let name: String
     let key: String
     let machine: String
@@ -27,33 +27,68 @@ public final class RedisDriver: StorageDriver, @unchecked Sendable {
     /// One sample's document (what cAdvisor's redis and elasticsearch drivers send).
     public static func document(_ s: StoredSample, machine: String) -> [UInt8] {
         var w = JSONWriter()
-        w.beginObject()
-        w.field("timestamp", s.sample.timestampNanos / 1000)
-        w.field("machine_name", machine)
-        w.field("container_Name", s.referenceName)
-        w.key("container_stats")
-        CAdvisorV1Stats.write(s.sample, to: &w)
-        w.endObject()
+        writeDocument(s, machineJSON: JSONWriter.escaped(machine), to: &w)
         return w.bytes
     }
 
-    static func bulk(_ bytes: [UInt8], into out: inout [UInt8]) {
-        out += Array("$\(bytes.count)\r\n".utf8)
-        out += bytes
-        out += [13, 10]
+    /// Appends one sample's document to `w` (a batch writes all of them into one buffer);
+    /// `machineJSON` is the machine name as a JSON string (`JSONWriter.escaped`, once per batch).
+    static func writeDocument(_ s: StoredSample, machineJSON: [UInt8], to w: inout JSONWriter) {
+        w.beginObject()
+        w.field(literal: "timestamp", s.sample.timestampNanos / 1000)
+        w.key(literal: "machine_name")
+        w.value(json: machineJSON)
+        w.field(literal: "container_Name", s.referenceName)
+        w.key(literal: "container_stats")
+        CAdvisorV1Stats.write(s.sample, to: &w)
+        w.endObject()
     }
 
-    static func command(_ args: [[UInt8]], into out: inout [UInt8]) {
-        out += Array("*\(args.count)\r\n".utf8)
-        for a in args { bulk(a, into: &out) }
+    /// Buffers a batch is encoded in, kept from one batch to the next (sender thread only) unless
+    /// they grew past `keptCapacity` (a batch after an outage).
+    private var out = JSONWriter(capacity: 0), doc = JSONWriter(capacity: 0)
+    static let keptCapacity = 4 << 20
+
+    /// The batch's wire bytes: `MULTI`, an `LPUSH <key> <document>` per sample, `EXEC`.
+    public static func transaction(_ batch: [StoredSample], key: String, machine: String) -> [UInt8] {
+        var out = JSONWriter(capacity: 0), doc = JSONWriter(capacity: 0)
+        encode(batch, key: key, machine: machine, into: &out, scratch: &doc)
+        return out.bytes
+    }
+
+    /// `transaction` in the driver's kept buffers (what `write` sends; sender thread only).
+    public func transaction(_ batch: [StoredSample]) -> [UInt8] {
+        if out.capacity > Self.keptCapacity { out = JSONWriter(capacity: 0) }
+        if doc.capacity > Self.keptCapacity { doc = JSONWriter(capacity: 0) }
+        Self.encode(batch, key: key, machine: machine, into: &out, scratch: &doc)
+        return out.bytes
+    }
+
+    /// RESP arrays of bulk strings (`*<n>\r\n` then `$<length>\r\n<bytes>\r\n` per argument).
+    private static func encode(_ batch: [StoredSample], key: String, machine: String, into out: inout JSONWriter,
+                               scratch doc: inout JSONWriter) {
+        out.reset()
+        out.raw("*1\r\n$5\r\nMULTI\r\n")
+        let machineJSON = JSONWriter.escaped(machine)
+        let keyBytes = Array(key.utf8)
+        for s in batch {
+            doc.reset()
+            writeDocument(s, machineJSON: machineJSON, to: &doc)
+            out.raw("*3\r\n$5\r\nLPUSH\r\n$")
+            out.rawDecimal(UInt64(keyBytes.count))
+            out.raw("\r\n")
+            out.raw(keyBytes)
+            out.raw("\r\n$")
+            out.rawDecimal(UInt64(doc.bytes.count))
+            out.raw("\r\n")
+            out.raw(doc.bytes)
+            out.raw("\r\n")
+        }
+        out.raw("*1\r\n$4\r\nEXEC\r\n")
     }
 
     public func write(_ batch: [StoredSample]) throws {
-        var out: [UInt8] = []
-        Self.command([Array("MULTI".utf8)], into: &out)
-        let lpush = Array("LPUSH".utf8), list = Array(key.utf8)
-        for s in batch { Self.command([lpush, list, Self.document(s, machine: machine)], into: &out) }
-        Self.command([Array("EXEC".utf8)], into: &out)
+        let out = transaction(batch)
         do {
             if fd < 0 { fd = try HTTPEndpoint.connectTCP(target.host, target.port, timeout: .seconds(10)) }
             try FileOutput.writeAll(fd, out, name: destination)
