@@ -124,7 +124,7 @@ import Testing
                                                    txBytes: extremes[(j + 6) % extremes.count], txPackets: 1, txErrors: 0, txDropped: 0)]
                 }
                 if i % 4 == 0 {
-                    var a = FilesystemStats(device: "/dev/sda1", type: "vfs"), b = FilesystemStats(device: "overlay, x=\(name)", type: "overlay")
+                    var a = FilesystemStats(device: "/dev/sda1", type: "vfs"), b = FilesystemStats(device: "overlay, x=[\(name)]", type: "overlay")
                     a.capacity = v; a.usage = extremes[(j + 7) % extremes.count]
                     b.capacity = UInt64.max; b.usage = v
                     s.filesystems = [a, b]
