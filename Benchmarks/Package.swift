@@ -23,15 +23,5 @@ let package = Package(
             path: "Benchmarks/Sampling",
             plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
         ),
-        // The statsd and influxdb storage drivers' cost per write of 200 samples (issue 14).
-        .executableTarget(
-            name: "StorageDrivers",
-            dependencies: [
-                .product(name: "Benchmark", package: "benchmark"),
-                .product(name: "NodeMetrics", package: "node-metrics"),
-            ],
-            path: "Benchmarks/StorageDrivers",
-            plugins: [.plugin(name: "BenchmarkPlugin", package: "benchmark")]
-        ),
     ]
 )
