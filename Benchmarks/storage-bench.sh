@@ -22,6 +22,9 @@
 # AGENT_FLAGS adds flags to every agent run (AGENT_FLAGS=isolate: only the bench's own cgroups and the
 # root, -docker_only=true -raw_cgroup_prefix_whitelist=/<its parent>, for a machine others use too).
 # CPU is the agent's utime+stime over the window (/proc/<pid>/stat) as % of one core; RSS is VmRSS.
+# "sender µs/sample" is the CPU time of the driver's own sender thread (nm-storage-*, its schedstat in
+# ns: encoding and sending) over the window divided by the samples it sent meanwhile; the sampler's
+# share (offering each sample to the buffer) is only in the agent's total.
 # Cleans up every cgroup, process and temp dir it made, even on failure.
 # Usage (root): Benchmarks/storage-bench.sh [N]     DRIVERS="influxdb redis" ROUNDS=5 DOWN=300 Benchmarks/storage-bench.sh 200
 set -euo pipefail
@@ -156,19 +159,30 @@ start_agent() { # a random port may be taken (the machine is shared): another on
 stop_agent() { kill "$agent"; wait "$agent" 2>/dev/null || true; agent=""; }
 counter() { curl -s "$URL/metrics" | awk -v n="$1{driver=\"$2\"}" '$1 == n {print $2}'; }
 median() { sort -n | awk '{a[NR] = $1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+sender_ns() { # CPU ns of the agent's storage sender threads so far
+  local t total=0
+  for t in /proc/"$agent"/task/*; do
+    case "$(cat "$t/comm" 2>/dev/null)" in nm-storage-*) total=$((total + $(awk '{print $1}' "$t/schedstat"))) ;; esac
+  done
+  echo "$total"
+}
 measure() { # driver round: appends CPU and RSS to $TMP/<driver>.cpu/.rss
-  local d=$1 t0 t1 hz cpu mem
+  local d=$1 t0 t1 hz cpu mem s0=0 s1=0 n0=0 n1=0
   # shellcheck disable=SC2046
   start_agent $(flags_for "$d")
   sleep "$WARMUP"
+  if [ "$d" != none ]; then s0=$(sender_ns); n0=$(counter node_metrics_storage_sent_samples_total "$d"); fi
   hz=$(getconf CLK_TCK); t0=$(ticks); sleep "$MEASURE"; t1=$(ticks)
+  if [ "$d" != none ]; then s1=$(sender_ns); n1=$(counter node_metrics_storage_sent_samples_total "$d"); fi
   cpu=$(echo "($t1 - $t0) * 100 / $hz / $MEASURE" | bc -l)
   mem=$(rss)
   printf '%.2f\n' "$cpu" >> "$TMP/$d.cpu"; echo "$mem" >> "$TMP/$d.rss"
   local note=""
   if [ "$d" != none ]; then
-    note=$(printf 'sent %s, dropped %s, send errors %s' "$(counter node_metrics_storage_sent_samples_total "$d")" \
-      "$(counter node_metrics_storage_dropped_samples_total "$d")" "$(counter node_metrics_storage_send_errors_total "$d")")
+    local per="n/a"
+    [ "${n1:-0}" -gt "${n0:-0}" ] 2>/dev/null && per=$(echo "($s1 - $s0) / 1000 / ($n1 - $n0)" | bc -l) && printf '%.2f\n' "$per" >> "$TMP/$d.sender"
+    note=$(printf 'sent %s, dropped %s, send errors %s, sender %.2f µs/sample' "$(counter node_metrics_storage_sent_samples_total "$d")" \
+      "$(counter node_metrics_storage_dropped_samples_total "$d")" "$(counter node_metrics_storage_send_errors_total "$d")" "${per/n\/a/0}")
     echo "$note" > "$TMP/$d.note"
   fi
   printf '  round %s  %-14s CPU %5.2f %% of a core  RSS %6s MiB  %s\n' "$2" "$d" "$cpu" "$mem" "$note"
@@ -188,12 +202,12 @@ for r in $(seq 1 "$ROUNDS"); do
 done
 base_cpu=$(median < "$TMP/none.cpu"); base_rss=$(median < "$TMP/none.rss")
 echo "storage-bench: medians over $ROUNDS rounds (extra: against the no-driver baseline of this run)"
-printf '  %-14s %9s %11s %9s %10s   %s\n' driver "CPU %" "extra CPU" "RSS MiB" "extra RSS" "last round"
+printf '  %-14s %9s %11s %9s %10s %14s   %s\n' driver "CPU %" "extra CPU" "RSS MiB" "extra RSS" "sender µs/smp" "last round"
 printf '  %-14s %9.2f %11s %9.1f %10s\n' "(none)" "$base_cpu" "" "$base_rss" ""
 for d in $DRIVERS; do
-  c=$(median < "$TMP/$d.cpu"); m=$(median < "$TMP/$d.rss")
-  printf '  %-14s %9.2f %+11.2f %9.1f %+10.1f   %s\n' "$d" "$c" "$(echo "$c - $base_cpu" | bc -l)" "$m" \
-    "$(echo "$m - $base_rss" | bc -l)" "$(cat "$TMP/$d.note")"
+  c=$(median < "$TMP/$d.cpu"); m=$(median < "$TMP/$d.rss"); u=$(median < "$TMP/$d.sender" 2>/dev/null || echo nan)
+  printf '  %-14s %9.2f %+11.2f %9.1f %+10.1f %14s   %s\n' "$d" "$c" "$(echo "$c - $base_cpu" | bc -l)" "$m" \
+    "$(echo "$m - $base_rss" | bc -l)" "$u" "$(cat "$TMP/$d.note")"
 done
 
 if [ "$DOWN" -gt 0 ]; then

@@ -296,8 +296,7 @@ import Testing
     }
 
     @Test func influxPointsAreCAdvisorsLineProtocol() {
-        var body = ""
-        InfluxDBDriver.points(Self.fullSample(), machine: "node1", into: &body)
+        let body = InfluxDBDriver.points(Self.fullSample(), machine: "node1")
         let lines = body.split(separator: "\n").map(String.init)
         #expect(lines.contains("cpu_usage_total,container_name=abc,machine=node1 value=5000000000i 1583064000123456789"))
         #expect(lines.contains("cpu_usage_per_cpu,container_name=abc,instance=1,machine=node1 value=2000000000i 1583064000123456789"))

@@ -27,6 +27,15 @@ int cgf_kafka_produce(cgf_kafka *k, const void *payload, size_t len, char *err, 
 int cgf_kafka_flush(cgf_kafka *k, int timeout_ms, char *err, size_t errlen);
 void cgf_kafka_destroy(cgf_kafka *k);
 
+/* Sends n datagrams on a connected datagram socket with sendmmsg(2), 256 per call: datagram i is
+ * buf[ends[i-1]..ends[i]) (ends[-1] = 0), sent in order with MSG_NOSIGNAL, EINTR retried. Returns
+ * how many were sent, the first that many, each once: n with *err 0; or fewer, the sending stopped
+ * at the first failure, with its errno in *err, or CGF_SEND_STOPPED when the kernel stopped a
+ * sendmmsg early without a reason and the failed datagram then went through alone (a passing error,
+ * typically an ICMP refusal from the peer; it is counted in the result). */
+#define CGF_SEND_STOPPED (-1)
+size_t cgf_send_datagrams(int fd, const uint8_t *buf, const size_t *ends, size_t n, int *err);
+
 /* librdkafka's in-process mock cluster (tests): real Kafka protocol on loopback ports. */
 typedef struct cgf_kafka_mock cgf_kafka_mock;
 cgf_kafka_mock *_Nullable cgf_kafka_mock_new(int brokers, const char *topic, int partitions, char *bootstrap,

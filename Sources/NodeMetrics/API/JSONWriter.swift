@@ -331,6 +331,13 @@ public struct PreEscapedKeys: Sendable {
 }
 
 extension Array where Element == UInt8 {
+    /// Appends a string's UTF-8 bytes.
+    @inline(__always)
+    mutating func append(utf8 s: String) {
+        var s = s
+        s.withUTF8 { append(contentsOf: $0) }
+    }
+
     /// Appends `v` in decimal, without allocating.
     mutating func appendDecimal(_ v: UInt64) {
         if v < 10 {

@@ -26,6 +26,9 @@ public struct UnixHTTPClient: Sendable {
 
     public struct Failure: Error, CustomStringConvertible, Equatable {
         public var description: String
+        /// The peer had closed (or reset) the connection before any of the response came: on a kept-alive
+        /// connection, the server dropped it while idle and the request may go again on a new one.
+        var peerClosed = false
     }
 
     public struct Response: Sendable {
@@ -38,18 +41,23 @@ public struct UnixHTTPClient: Sendable {
         try endpoint.connect(timeout: timeout)
     }
 
-    func send(_ fd: Int32, _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = []) throws(Failure) {
+    func send(_ fd: Int32, _ method: String, _ path: String, headers: [(String, String)] = [], body: [UInt8] = [],
+              keepAlive: Bool = false) throws(Failure) {
         var head = "\(method) \(path) HTTP/1.1\r\n"
         if !headers.contains(where: { $0.0.lowercased() == "host" }) { head += "Host: localhost\r\n" }
         if !headers.contains(where: { $0.0.lowercased() == "user-agent" }) { head += "User-Agent: node-metrics\r\n" }
         for (name, value) in headers { head += "\(name): \(value)\r\n" }
         if !body.isEmpty || method == "POST" || method == "PUT" { head += "Content-Length: \(body.count)\r\n" }
-        head += "Connection: close\r\n\r\n"
+        head += keepAlive ? "\r\n" : "Connection: close\r\n\r\n"
         let request = Array(head.utf8) + body
         var sent = 0
         while sent < request.count {
             let n = request[sent...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-            guard n > 0 else { throw Failure(description: "\(socketPath): send failed") }
+            if n < 0 && errno == EINTR { continue }
+            guard n > 0 else {
+                let e = errno
+                throw Failure(description: "\(socketPath): send failed", peerClosed: e == EPIPE || e == ECONNRESET)
+            }
             sent += n
         }
     }
@@ -71,7 +79,10 @@ public struct UnixHTTPClient: Sendable {
                 return (status, headers, end + 4)
             }
             let n = recv(fd, &chunk, chunk.count, 0)
-            guard n > 0 else { throw Failure(description: "\(socketPath): connection closed before the response head") }
+            guard n > 0 else {
+                let reset = n == 0 || errno == ECONNRESET
+                throw Failure(description: "\(socketPath): connection closed before the response head", peerClosed: reset && buffer.isEmpty)
+            }
             buffer.append(contentsOf: chunk[0..<n])
             if buffer.count > 1 << 20 { throw Failure(description: "\(socketPath): response head too large") }
         }
@@ -92,7 +103,15 @@ public struct UnixHTTPClient: Sendable {
                         maxBody: Int = 32 << 20) throws(Failure) -> Response {
         let fd = try connect()
         defer { close(fd) }
-        try send(fd, method, path, headers: headers, body: body)
+        return try exchange(fd, method, path, headers: headers, body: body, maxBody: maxBody, keepAlive: false).response
+    }
+
+    /// Sends one request on `fd` and reads its response. With `keepAlive` the request leaves out
+    /// `Connection: close` and the body is read by its length or chunks only, so the connection can
+    /// take the next request (`reusable`: the server neither closed it nor said it will).
+    func exchange(_ fd: Int32, _ method: String, _ path: String, headers: [(String, String)], body: [UInt8],
+                  maxBody: Int, keepAlive: Bool) throws(Failure) -> (response: Response, reusable: Bool) {
+        try send(fd, method, path, headers: headers, body: body, keepAlive: keepAlive)
         var buffer: [UInt8] = []
         let (status, headers, bodyStart) = try readHead(fd, into: &buffer)
         var raw = Array(buffer[bodyStart...])
@@ -101,6 +120,34 @@ public struct UnixHTTPClient: Sendable {
         if let contentLength, contentLength < 0 {
             throw Failure(description: "\(socketPath): bad Content-Length \(contentLength)")
         }
+        let chunked = headers["transfer-encoding"]?.lowercased() == "chunked"
+        var reusable = keepAlive && headers["connection"]?.lowercased() != "close"
+        if keepAlive && chunked {
+            var decoder = ChunkedDecoder()
+            var decoded: [UInt8] = []
+            try decoder.feed(raw) { decoded.append(contentsOf: $0) }
+            while !decoder.isFinished {
+                let n = recv(fd, &chunk, chunk.count, 0)
+                guard n > 0 else { throw Failure(description: "\(socketPath): \(n == 0 ? "connection closed in a chunked body" : "read timed out")") }
+                try decoder.feed(Array(chunk[0..<n])) { decoded.append(contentsOf: $0) }
+                guard decoded.count <= maxBody else { throw Failure(description: "\(socketPath): response larger than \(maxBody) bytes") }
+            }
+            return (Response(status: status, headers: headers, body: decoded), reusable)
+        }
+        // No body at all: 1xx, 204, 304.
+        let bodyless = (100..<200).contains(status) || status == 204 || status == 304
+        if keepAlive && (bodyless || contentLength != nil) {
+            let length = bodyless ? 0 : contentLength ?? 0
+            while raw.count < length {
+                let n = recv(fd, &chunk, chunk.count, 0)
+                guard n > 0 else { throw Failure(description: "\(socketPath): \(n == 0 ? "connection closed in the body" : "read timed out")") }
+                raw.append(contentsOf: chunk[0..<n])
+                guard raw.count <= maxBody else { throw Failure(description: "\(socketPath): response larger than \(maxBody) bytes") }
+            }
+            if raw.count > length { reusable = false } // more than the response: do not guess
+            return (Response(status: status, headers: headers, body: Array(raw.prefix(length))), reusable)
+        }
+        reusable = false // the body ends where the connection does
         while true {
             if let length = contentLength, raw.count >= length { raw = Array(raw.prefix(length)); break }
             let n = recv(fd, &chunk, chunk.count, 0)
@@ -109,13 +156,13 @@ public struct UnixHTTPClient: Sendable {
             raw.append(contentsOf: chunk[0..<n])
             guard raw.count <= maxBody else { throw Failure(description: "\(socketPath): response larger than \(maxBody) bytes") }
         }
-        if headers["transfer-encoding"]?.lowercased() == "chunked" {
+        if chunked {
             var decoder = ChunkedDecoder()
             var body: [UInt8] = []
             try decoder.feed(raw) { body.append(contentsOf: $0) }
             raw = body
         }
-        return Response(status: status, headers: headers, body: raw)
+        return (Response(status: status, headers: headers, body: raw), reusable)
     }
 
     /// A streaming GET (Docker's /events): calls `onLine` for each newline-terminated line of the body
@@ -164,6 +211,9 @@ struct ChunkedDecoder {
     private var remaining = 0
     private var finished = false
 
+    /// The last chunk (size 0) has come.
+    var isFinished: Bool { finished }
+
     mutating func feed(_ bytes: [UInt8], _ out: (ArraySlice<UInt8>) -> Void) throws(UnixHTTPClient.Failure) {
         pending.append(contentsOf: bytes)
         var i = 0
@@ -192,5 +242,49 @@ struct ChunkedDecoder {
             if size == 0 { finished = true } else { remaining = size }
         }
         pending.removeFirst(i)
+    }
+}
+
+/// One kept-alive HTTP/1.1 connection for a sender that posts again and again (the InfluxDB storage
+/// driver): each request goes on the same socket while the server keeps it open; a new connection is
+/// made after the server closes it or says `Connection: close`, or after a failed request. A request
+/// that finds the kept connection closed by the server while idle (nothing of a response came) goes
+/// once more on a new one. Used by one thread at a time.
+final class KeepAliveHTTPConnection: @unchecked Sendable {
+    // @unchecked: the socket is used by the one thread that sends (a storage driver's sender).
+    let client: UnixHTTPClient
+    private var fd: Int32 = -1
+    /// Connections made so far (a test's check that one serves many requests).
+    private(set) var connects = 0
+
+    init(client: UnixHTTPClient) { self.client = client }
+
+    deinit { close() }
+
+    func request(_ method: String, _ path: String, headers: [(String, String)], body: [UInt8],
+                 maxBody: Int) throws(UnixHTTPClient.Failure) -> UnixHTTPClient.Response {
+        var reused = fd >= 0
+        while true {
+            if fd < 0 {
+                fd = try client.connect()
+                connects += 1
+            }
+            do {
+                let (response, reusable) = try client.exchange(fd, method, path, headers: headers, body: body,
+                                                              maxBody: maxBody, keepAlive: true)
+                if !reusable { close() }
+                return response
+            } catch {
+                close()
+                guard reused && error.peerClosed else { throw error }
+                reused = false
+            }
+        }
+    }
+
+    /// Closes the kept connection (the next request makes a new one).
+    func close() {
+        if fd >= 0 { Glibc.close(fd) }
+        fd = -1
     }
 }

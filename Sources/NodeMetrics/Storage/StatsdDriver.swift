@@ -1,3 +1,4 @@
+import CCgroupFast
 #if canImport(Glibc)
 import Glibc
 #endif
@@ -6,11 +7,12 @@ import Glibc
 /// one datagram per figure, `<storage_driver_db>.<name>.<key>:<value>|g`, every figure a gauge (raw
 /// counter totals included), no tags, the name unsanitized. A `%` in a name goes out as is (cAdvisor's
 /// format-string bug is not copied).
-public final class StatsdDriver: StorageDriver {
+public final class StatsdDriver: StorageDriver, @unchecked Sendable {
+    // @unchecked: the buffers are used by `write`, which only the driver's sender thread calls.
     public let name: String
     let prefix: String
     let target: (host: String, port: Int)
-    private let fd: Int32
+    let fd: Int32
 
     public init(name: String = "statsd", options: StorageOptions) throws {
         self.name = name
@@ -42,24 +44,70 @@ public final class StatsdDriver: StorageDriver {
         return fd
     }
 
-    /// One sample's datagrams.
-    static func datagrams(_ s: StoredSample, prefix: String) -> [String] {
-        let base = "\(prefix).\(s.referenceName)."
-        return FlatStats.values(s.sample, statsd: true).map { "\(base)\($0.0):\($0.1)|g" }
+    /// Datagrams are sent once this many are encoded (a few sendmmsg calls' worth).
+    static let flushDatagrams = 1024
+
+    /// The datagrams being built, back to back, and where each ends (reused by every write: the
+    /// sender thread is the only caller).
+    private var buffer: [UInt8] = []
+    private var ends: [Int] = []
+    /// `<prefix>.<name>.` of the sample being encoded.
+    private var base: [UInt8] = []
+
+    /// Appends one sample's datagrams to `buffer` and their ends to `ends`: for each figure of
+    /// `FlatStats` in its order, `<prefix>.<name>.<key>:<value>|g`.
+    static func encode(_ s: StoredSample, prefix: String, base: inout [UInt8], into buffer: inout [UInt8], ends: inout [Int]) {
+        base.removeAll(keepingCapacity: true)
+        base.append(utf8: prefix)
+        base.append(UInt8(ascii: "."))
+        base.append(utf8: s.referenceName)
+        base.append(UInt8(ascii: "."))
+        FlatStats.forEach(s.sample, statsd: true) { device, key, value in
+            buffer.append(contentsOf: base)
+            if let device {
+                buffer.append(utf8: device)
+                buffer.append(UInt8(ascii: "."))
+            }
+            key.withUTF8Buffer { buffer.append(contentsOf: $0) }
+            buffer.append(UInt8(ascii: ":"))
+            buffer.appendDecimal(value)
+            buffer.append(UInt8(ascii: "|"))
+            buffer.append(UInt8(ascii: "g"))
+            ends.append(buffer.count)
+        }
     }
 
-    /// Each figure is its own datagram. A refused send (nobody listening: ICMP unreachable) throws
-    /// and the batch is retried; gauges sent twice are harmless.
+    /// One sample's datagrams as text (tests).
+    static func datagrams(_ s: StoredSample, prefix: String) -> [String] {
+        var base: [UInt8] = [], buffer: [UInt8] = [], ends: [Int] = []
+        encode(s, prefix: prefix, base: &base, into: &buffer, ends: &ends)
+        return ends.indices.map { String(decoding: buffer[($0 == 0 ? 0 : ends[$0 - 1])..<ends[$0]], as: UTF8.self) }
+    }
+
+    /// Each figure is its own datagram, sent in order, up to 256 per sendmmsg(2) call. A failed send
+    /// (nobody listening: an ICMP refusal; a datagram too large) throws naming how many of the
+    /// batch's datagrams went out; the whole batch is then retried, so those go out again (gauges
+    /// sent twice are harmless) and nothing is lost while the batch stays in the buffer.
     public func write(_ batch: [StoredSample]) throws {
-        for s in batch {
-            for d in Self.datagrams(s, prefix: prefix) {
-                let bytes = Array(d.utf8)
-                var n: Int
-                repeat {
-                    n = bytes.withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
-                } while n < 0 && errno == EINTR
-                guard n == bytes.count else {
-                    throw StorageWriteError("statsd udp://\(target.host):\(target.port): \(n < 0 ? String(cString: strerror(errno)) : "short send")")
+        var sent = 0
+        for (i, s) in batch.enumerated() {
+            Self.encode(s, prefix: prefix, base: &base, into: &buffer, ends: &ends)
+            if ends.count >= Self.flushDatagrams || i == batch.count - 1 {
+                var err: Int32 = 0
+                let done = buffer.withUnsafeBufferPointer { b in
+                    ends.withUnsafeBufferPointer { e in
+                        guard let bytes = b.baseAddress, let offsets = e.baseAddress else { return 0 }
+                        return cgf_send_datagrams(fd, bytes, offsets, e.count, &err)
+                    }
+                }
+                sent += done
+                buffer.removeAll(keepingCapacity: true)
+                ends.removeAll(keepingCapacity: true)
+                guard err == 0 else {
+                    let reason = err == CGF_SEND_STOPPED
+                        ? "the kernel stopped sending without a reason (an ICMP refusal: nobody listening?)"
+                        : String(cString: strerror(err))
+                    throw StorageWriteError("statsd udp://\(target.host):\(target.port): \(reason); \(sent) of the batch's datagrams sent (the batch is retried whole)")
                 }
             }
         }
