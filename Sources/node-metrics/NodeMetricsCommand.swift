@@ -10,7 +10,7 @@ struct NodeMetricsCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "node-metrics",
         abstract: "A container monitor compatible with cAdvisor.",
-        subcommands: [Serve.self, Sample.self, Collect.self, Healthcheck.self, EncodeBench.self],
+        subcommands: [Serve.self, Sample.self, Collect.self, Healthcheck.self, EncodeBench.self, RenderBench.self],
         defaultSubcommand: Serve.self)
 
     /// cAdvisor's Go-style boolean flags are rewritten before ArgumentParser sees them.

@@ -19,7 +19,8 @@ final class ContainerView {
 
 /// One `container_*` family: cAdvisor's name, help, type and extra labels, the metric kind that
 /// enables it (nil: always), whether its samples carry the stats timestamp, the spec condition
-/// cAdvisor puts on it, and how its values come from a container.
+/// cAdvisor puts on it, and how its values come from a container (both given the view, so that
+/// nothing of it is copied per family).
 struct ContainerFamily: Sendable {
     let name: String
     let help: String
@@ -27,11 +28,11 @@ struct ContainerFamily: Sendable {
     let kind: MetricKind?
     let extraLabels: [String]
     let timestamped: Bool
-    let condition: (@Sendable (CgroupSpec) -> Bool)?
+    let condition: (@Sendable (ContainerView) -> Bool)?
     let values: @Sendable (ContainerView, inout MetricSeriesSink) -> Void
 
     init(_ name: String, _ type: PrometheusMetricType, _ kind: MetricKind?, _ help: String, labels: [String] = [],
-         timestamped: Bool = true, condition: (@Sendable (CgroupSpec) -> Bool)? = nil,
+         timestamped: Bool = true, condition: (@Sendable (ContainerView) -> Bool)? = nil,
          _ values: @escaping @Sendable (ContainerView, inout MetricSeriesSink) -> Void) {
         self.name = name
         self.help = help
@@ -58,7 +59,7 @@ extension ContainerFamily {
     /// this agent does not collect (perf_event, resctrl, app) are left out rather than exported as zeros.
     static let all: [ContainerFamily] = {
         var f: [ContainerFamily] = []
-        let quotaSet: @Sendable (CgroupSpec) -> Bool = { $0.cpuQuota != 0 }
+        let quotaSet: @Sendable (ContainerView) -> Bool = { $0.snapshot.spec.cpuQuota != 0 }
 
         // (always)
         f.append(.init("container_creation_time_seconds", .gauge, nil, "Container creation time since unix epoch in seconds.",
@@ -70,18 +71,18 @@ extension ContainerFamily {
             s.add(c.now.rounded(.down))
         })
         f.append(.init("container_spec_cpu_period", .gauge, nil, "CPU period of the container.", timestamped: false,
-                       condition: { $0.hasCPU }) { c, s in s.add(Double(c.spec.cpuPeriod)) })
+                       condition: { $0.snapshot.spec.hasCPU }) { c, s in s.add(Double(c.spec.cpuPeriod)) })
         f.append(.init("container_spec_cpu_quota", .gauge, nil, "CPU quota of the container.", timestamped: false,
-                       condition: { $0.hasCPU && $0.cpuQuota != 0 }) { c, s in s.add(Double(c.spec.cpuQuota)) })
+                       condition: { $0.snapshot.spec.hasCPU && $0.snapshot.spec.cpuQuota != 0 }) { c, s in s.add(Double(c.spec.cpuQuota)) })
         f.append(.init("container_spec_cpu_shares", .gauge, nil, "CPU share of the container.", timestamped: false,
-                       condition: { $0.hasCPU }) { c, s in s.add(Double(c.spec.cpuShares)) })
+                       condition: { $0.snapshot.spec.hasCPU }) { c, s in s.add(Double(c.spec.cpuShares)) })
         f.append(.init("container_spec_memory_limit_bytes", .gauge, nil, "Memory limit for the container.",
-                       timestamped: false, condition: { $0.hasMemory }) { c, s in s.add(specMemoryValue(c.spec.memoryLimit)) })
+                       timestamped: false, condition: { $0.snapshot.spec.hasMemory }) { c, s in s.add(specMemoryValue(c.spec.memoryLimit)) })
         f.append(.init("container_spec_memory_reservation_limit_bytes", .gauge, nil,
                        "Memory reservation limit for the container.", timestamped: false,
-                       condition: { $0.hasMemory }) { c, s in s.add(specMemoryValue(c.spec.memoryReservation)) })
+                       condition: { $0.snapshot.spec.hasMemory }) { c, s in s.add(specMemoryValue(c.spec.memoryReservation)) })
         f.append(.init("container_spec_memory_swap_limit_bytes", .gauge, nil, "Memory swap limit for the container.",
-                       timestamped: false, condition: { $0.hasMemory }) { c, s in s.add(specMemoryValue(c.spec.memorySwapLimit)) })
+                       timestamped: false, condition: { $0.snapshot.spec.hasMemory }) { c, s in s.add(specMemoryValue(c.spec.memorySwapLimit)) })
         f.append(.init("container_start_time_seconds", .gauge, nil, "Start time of the container since unix epoch in seconds.",
                        timestamped: false) { c, s in s.add(Double(c.snapshot.creationTimeNanos / 1_000_000_000)) })
 
@@ -410,17 +411,18 @@ extension ContainerFamily {
         })
 
         // pressure (only where the kernel has PSI for the cgroup)
-        let pressure: [(String, String, @Sendable (ContainerSample) -> PressureStats?)] = [
-            ("cpu", "CPU", { $0.cpuPressure }), ("io", "IO", { $0.diskIO.pressure }), ("memory", "memory", { $0.memoryPressure }),
+        let pressure: [(String, String, @Sendable (ContainerView) -> PressureStats?)] = [
+            ("cpu", "CPU", { $0.sample.cpuPressure }), ("io", "IO", { $0.sample.diskIO.pressure }),
+            ("memory", "memory", { $0.sample.memoryPressure }),
         ]
         for (resource, word, get) in pressure {
             f.append(.init("container_pressure_\(resource)_stalled_seconds_total", .counter, .pressure,
                            "Total time duration no tasks in the container could make progress due to \(word) congestion.") { c, s in
-                if let p = get(c.sample) { s.add(seconds(micros: p.full.total)) }
+                if let p = get(c) { s.add(seconds(micros: p.full.total)) }
             })
             f.append(.init("container_pressure_\(resource)_waiting_seconds_total", .counter, .pressure,
                            "Total time duration tasks in the container have waited due to \(word) congestion.") { c, s in
-                if let p = get(c.sample) { s.add(seconds(micros: p.some.total)) }
+                if let p = get(c) { s.add(seconds(micros: p.some.total)) }
             })
         }
         return f.sorted { $0.name < $1.name }

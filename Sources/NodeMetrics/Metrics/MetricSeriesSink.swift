@@ -46,8 +46,9 @@ protocol SeriesReceiver: AnyObject {
 /// name order and the current timestamp — or, with a `receiver`, hands it the same series as values.
 struct MetricSeriesSink {
     var writer: PrometheusTextWriter
-    /// When set, series go here and no text is written.
-    var receiver: SeriesReceiver?
+    /// When set, series go here and no text is written. Not retained (a reference count per series
+    /// otherwise): whoever sets it keeps the receiver alive while the sink is used.
+    unowned(unsafe) var receiver: SeriesReceiver?
     /// The current family.
     var name = ""
     var help = ""

@@ -102,7 +102,7 @@ public final class PrometheusExporter: Sendable {
             let lastSeen = family.name == "container_last_seen", stamped = configuration.timestamps && family.timestamped
             for i in order {
                 let view = views[i]
-                if let condition, !condition(view.spec) { continue }
+                if let condition, !condition(view) { continue }
                 sink.current = i
                 sink.timestampMillis = !stamped ? nil : lastSeen ? Int64(now * 1000) : view.sample.timestampNanos / 1_000_000
                 values(view, &sink)
