@@ -61,17 +61,8 @@ struct EncodeBench: ParsableCommand {
         let wanted = Set(only.split(separator: ",").map(String.init))
         for (name, encode) in encoders where wanted.contains(name) {
             var bytes = 0
-            for _ in 0..<5 { bytes = encode() }
-            var times: [Double] = []
-            times.reserveCapacity(rounds)
-            let clock = ContinuousClock()
-            for _ in 0..<rounds {
-                let start = clock.now
-                bytes = encode()
-                let d = start.duration(to: clock.now)
-                times.append((Double(d.components.seconds) * 1e9 + Double(d.components.attoseconds) / 1e9) / Double(batch.count))
-            }
-            times.sort()
+            let times = BenchTiming.sorted(rounds: rounds, warmUp: 5) { bytes = encode() }
+                .map { Double($0.nanoseconds) / Double(batch.count) }
             func pad(_ text: String, _ width: Int) -> String { String(repeating: " ", count: max(0, width - text.count)) + text }
             print("encode-bench: \(name + String(repeating: " ", count: max(0, 14 - name.count)))"
                   + " median \(pad(String(Int(times[times.count / 2].rounded())), 7)) ns/sample"

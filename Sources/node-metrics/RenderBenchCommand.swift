@@ -45,17 +45,19 @@ struct RenderBench: ParsableCommand {
         let warmUp = max(rounds / 10, 3)
         var request = writer.render()
         let raw = RemoteWriteEncoding.unsnappy(request.body) ?? []
-        let renderMicros = Self.time(rounds: rounds, warmUp: warmUp) { request = writer.render() }
+        func micros(_ body: () -> Void) -> [Int64] {
+            BenchTiming.sorted(rounds: rounds, warmUp: warmUp, body).map { $0.nanoseconds / 1000 }
+        }
+        let renderMicros = micros { request = writer.render() }
         var scrapeBytes = 0
-        let scrapeMicros = Self.time(rounds: rounds, warmUp: warmUp) { scrapeBytes = exporter.scrape().count }
+        let scrapeMicros = micros { scrapeBytes = exporter.scrape().count }
         var compressed = 0
-        let snappyMicros = Self.time(rounds: rounds, warmUp: warmUp) { compressed = RemoteWriteEncoding.snappy(raw).count }
+        let snappyMicros = micros { compressed = RemoteWriteEncoding.snappy(raw).count }
         print("render-bench: \(sampled(manager)) containers, \(request.samples) series, WriteRequest \(raw.count) B "
               + "(\(compressed) B snappy), /metrics \(scrapeBytes) B, \(rounds) rounds")
-        for (what, micros) in [("remote-write request (build + snappy)", renderMicros),
+        for (what, sorted) in [("remote-write request (build + snappy)", renderMicros),
                                ("  of which snappy alone", snappyMicros),
                                ("/metrics render", scrapeMicros)] {
-            let sorted = micros.sorted()
             print("render-bench: \(what): median \(sorted[sorted.count / 2]) µs, p10 \(sorted[sorted.count / 10]) µs, "
                   + "p90 \(sorted[sorted.count * 9 / 10]) µs")
         }
@@ -64,20 +66,5 @@ struct RenderBench: ParsableCommand {
     /// Containers whose newest sample exists.
     private func sampled(_ manager: ContainerManager) -> Int {
         manager.store.names.reduce(0) { $0 + (manager.store.snapshot($1, count: 1)?.samples.isEmpty == false ? 1 : 0) }
-    }
-
-    /// Each timed call's wall time in µs (rounded down).
-    private static func time(rounds: Int, warmUp: Int, _ body: () -> Void) -> [Int] {
-        for _ in 0..<warmUp { body() }
-        let clock = ContinuousClock()
-        var out: [Int] = []
-        out.reserveCapacity(rounds)
-        for _ in 0..<max(rounds, 1) {
-            let start = clock.now
-            body()
-            let d = start.duration(to: clock.now)
-            out.append(Int(d.components.seconds) * 1_000_000 + Int(d.components.attoseconds / 1_000_000_000_000))
-        }
-        return out
     }
 }

@@ -22,6 +22,13 @@ public struct JSONWriter {
         needsComma = false
     }
 
+    /// `reset()`, but a buffer that grew past `limit` bytes (a batch after an outage) is let go
+    /// instead of kept.
+    public mutating func reset(keepingAtMost limit: Int) {
+        if bytes.capacity > limit { bytes = [] }
+        reset()
+    }
+
     /// Bytes copied as they are, between documents (NDJSON's newline, a protocol's framing); what
     /// follows starts without a comma.
     public mutating func raw(_ b: UnsafeBufferPointer<UInt8>) {
@@ -36,9 +43,6 @@ public struct JSONWriter {
     public mutating func raw(_ s: StaticString) {
         raw(UnsafeBufferPointer(start: s.utf8Start, count: s.utf8CodeUnitCount))
     }
-
-    /// The bytes' capacity (a driver drops a reused writer that grew too large).
-    public var capacity: Int { bytes.capacity }
 
     /// `v` in decimal, as raw bytes (a length in a protocol's framing).
     public mutating func rawDecimal(_ v: UInt64) {

@@ -79,8 +79,7 @@ public final class ElasticsearchDriver: StorageDriver, @unchecked Sendable {
         action.endObject()
         action.raw("\n")
         let machineJSON = JSONWriter.escaped(machine)
-        if body.capacity > RedisDriver.keptCapacity { body = JSONWriter(capacity: 0) }
-        body.reset()
+        body.reset(keepingAtMost: RedisDriver.keptCapacity)
         for s in batch {
             body.raw(action.bytes)
             RedisDriver.writeDocument(s, machineJSON: machineJSON, to: &body)

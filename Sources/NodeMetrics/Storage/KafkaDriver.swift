@@ -75,15 +75,13 @@ public final class KafkaDriver: StorageDriver, @unchecked Sendable {
     /// `{"timestamp":<send time, RFC 3339 ns>,"machine_name":…,"container_Name":…,"container_Id":…
     /// (when the runtime knows it),"container_stats":{v1 ContainerStats}}`, in cAdvisor's key order.
     public static func message(_ s: StoredSample, sendTimeNanos: Int64, machine: String) -> [UInt8] {
-        var w = JSONWriter(capacity: 4096)
-        var time = JSONWriter(capacity: 32)
-        time.value(rfc3339Nano: sendTimeNanos)
-        writeMessage(s, timeJSON: time.bytes, machineJSON: JSONWriter.escaped(machine), to: &w)
-        return w.bytes
+        var out: [UInt8] = []
+        messages([s], sendTimeNanos: sendTimeNanos, machine: machine) { out = Array($0) }
+        return out
     }
 
     /// `message` with the send time and machine name already as JSON strings (once per batch).
-    static func writeMessage(_ s: StoredSample, timeJSON: [UInt8], machineJSON: [UInt8], to w: inout JSONWriter) {
+    private static func writeMessage(_ s: StoredSample, timeJSON: [UInt8], machineJSON: [UInt8], to w: inout JSONWriter) {
         w.beginObject()
         w.key(literal: "timestamp")
         w.value(json: timeJSON)

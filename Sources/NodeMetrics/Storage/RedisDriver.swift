@@ -58,8 +58,8 @@ public final class RedisDriver: StorageDriver, @unchecked Sendable {
 
     /// `transaction` in the driver's kept buffers (what `write` sends; sender thread only).
     public func transaction(_ batch: [StoredSample]) -> [UInt8] {
-        if out.capacity > Self.keptCapacity { out = JSONWriter(capacity: 0) }
-        if doc.capacity > Self.keptCapacity { doc = JSONWriter(capacity: 0) }
+        out.reset(keepingAtMost: Self.keptCapacity)
+        doc.reset(keepingAtMost: Self.keptCapacity)
         Self.encode(batch, key: key, machine: machine, into: &out, scratch: &doc)
         return out.bytes
     }

@@ -330,13 +330,18 @@ public enum RemoteWriteEncoding {
         }
 
         func series(_ name: String, labels: [(String, String)], value: Double, timestampMillis: Int64?) {
+            appendWhole(labels: RemoteWriteEncoding.encodedLabels(name: name, labels.map { (name: $0.0, value: $0.1) }, external: external),
+                        value, timestampMillis ?? self.timestampMillis)
+        }
+
+        /// One `timeseries` field encoded whole (no cached head): a series without a subject, or one
+        /// whose explicit timestamp has another varint length than the heads were made for.
+        private func appendWhole(labels: [UInt8], _ value: Double, _ timestamp: Int64) {
             var one: [UInt8] = []
-            RemoteWriteEncoding.appendTimeSeries(labels: RemoteWriteEncoding.encodedLabels(name: name, labels.map { (name: $0.0, value: $0.1) }, external: external),
-                                                 value: value.isNaN ? .nan : value, timestampMillis: timestampMillis ?? self.timestampMillis, to: &one)
+            // Any NaN is sent as the one NaN the text format's "NaN" reads back as.
+            RemoteWriteEncoding.appendTimeSeries(labels: labels, value: value.isNaN ? .nan : value, timestampMillis: timestamp, to: &one)
             reserve(one.count)
-            buffer.withUnsafeMutableBufferPointer { out in
-                one.withUnsafeBufferPointer { out.baseAddress!.advanced(by: length).update(from: $0.baseAddress!, count: $0.count) }
-            }
+            buffer.replaceSubrange(length..<(length + one.count), with: one)
             length += one.count
             samples += 1
         }
@@ -355,15 +360,7 @@ public enum RemoteWriteEncoding {
             let stamp = UInt64(bitPattern: timestamp)
             guard RemoteWriteEncoding.varintLength(stamp) == headTimestampLength else {
                 // An explicit timestamp of another length: the Sample (and the field) length differ.
-                let labels = Array(heads[(slot.start + slot.labels)..<(slot.start + slot.count - 3)])
-                var one: [UInt8] = []
-                RemoteWriteEncoding.appendTimeSeries(labels: labels, value: value.isNaN ? .nan : value, timestampMillis: timestamp, to: &one)
-                reserve(one.count)
-                buffer.withUnsafeMutableBufferPointer { out in
-                    one.withUnsafeBufferPointer { out.baseAddress!.advanced(by: length).update(from: $0.baseAddress!, count: $0.count) }
-                }
-                length += one.count
-                samples += 1
+                appendWhole(labels: Array(heads[(slot.start + slot.labels)..<(slot.start + slot.count - 3)]), value, timestamp)
                 return
             }
             reserve(slot.count + 8 + 1 + 10)
