@@ -36,6 +36,12 @@ for arg in -storage_driver_secure=true -storage_driver_password_file=/etc/node-m
            -storage_driver_ca_file=/etc/node-metrics/storage/ca.pem -remote_write_ca_file=/etc/node-metrics/remote-write/ca.pem; do
   grep -q -- "- $arg\$" "$T/push.yaml" || { echo "validate-k8s: the push values did not render $arg" >&2; exit 1; }
 done
+# statsd with cAdvisor's datagram per line: 0 is a value, not "unset".
+"$HELM" template nm charts/node-metrics --set 'storage.drivers={statsd},storage.host=statsd:8125,storage.statsdPacketSize=0' \
+  | grep -q -- "- -storage_driver_statsd_packet_size=0\$" || { echo "validate-k8s: storage.statsdPacketSize=0 was not rendered" >&2; exit 1; }
+if "$HELM" template nm charts/node-metrics --set 'storage.drivers={statsd}' | grep -q statsd_packet_size; then
+  echo "validate-k8s: an unset storage.statsdPacketSize was rendered" >&2; exit 1
+fi
 # Without a token Prometheus could send, auth must be refused at render time.
 if "$HELM" template nm charts/node-metrics --set serviceMonitor.enabled=true,auth.enabled=true,auth.secretName=x >/dev/null 2>&1; then
   echo "auth.secretName without serviceMonitor.authorization should fail" >&2; exit 1

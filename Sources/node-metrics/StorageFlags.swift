@@ -13,6 +13,9 @@ struct StorageExtensionFlags: ParsableArguments {
     @Option(name: flag("storage_driver_ca_file"),
             help: "PEM CA that the storage backend's https certificate is checked against: influxdb with -storage_driver_secure, an https -storage_driver_es_host (default: the system's).")
     var caFile = ""
+    @Option(name: flag("storage_driver_statsd_packet_size"),
+            help: "The statsd driver packs its lines, newline-separated, into UDP datagrams of at most this many bytes (statsd's multi-metric packets: 1432 fits a 1500-byte MTU); 0 sends a datagram per line, as cAdvisor does.")
+    var statsdPacketSize = StorageOptions.defaultStatsdPacketSize
 }
 
 extension Serve {
@@ -22,6 +25,9 @@ extension Serve {
             throw ValidationError("-storage_driver: unknown backend storage driver \"\(name)\" (known: \(StorageDriverRegistry.factories.keys.sorted().joined(separator: ", ")); items are not trimmed)")
         }
         guard storageExtensions.bufferSamples > 0 else { throw ValidationError("-storage_driver_buffer_samples must be positive") }
+        guard (0...65_507).contains(storageExtensions.statsdPacketSize) else {
+            throw ValidationError("-storage_driver_statsd_packet_size must be 0 (a datagram per line) to 65507 (the largest UDP payload), not \(storageExtensions.statsdPacketSize)")
+        }
         _ = try storageOptions()
     }
 
@@ -65,6 +71,7 @@ extension Serve {
         }
         guard o.buffer.maxAge >= .zero else { throw ValidationError("-storage_driver_buffer_duration must not be negative") }
         o.buffer.maxSamples = storageExtensions.bufferSamples
+        o.statsdPacketSize = storageExtensions.statsdPacketSize
         return o
     }
 

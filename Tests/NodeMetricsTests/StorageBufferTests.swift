@@ -293,6 +293,8 @@ import Testing
         #expect(d.contains("cadvisor.abc.fs_summary.fs_limit:10737418240|g"))
         #expect(!d.contains { $0.contains("timestamp") })
         #expect(d.count == 16)
+        let packed = StatsdDriver.datagrams(Self.fullSample(), prefix: "cadvisor", packetSize: StorageOptions.defaultStatsdPacketSize)
+        #expect(packed == [d.joined(separator: "\n")])
     }
 
     @Test func influxPointsAreCAdvisorsLineProtocol() {

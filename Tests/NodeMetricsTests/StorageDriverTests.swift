@@ -163,6 +163,17 @@ final class UDPListener {
 
     deinit { close(fd) }
 
+    /// The datagrams that arrive until `count` have or none comes for half a second.
+    func receive(atLeast count: Int) -> [String] {
+        var out: [String] = []
+        while out.count < count {
+            let more = receive(for: 0.5)
+            if more.isEmpty { break }
+            out += more
+        }
+        return out
+    }
+
     /// The datagrams that arrive within `seconds`.
     func receive(for seconds: Double) -> [String] {
         var out: [String] = []
@@ -444,20 +455,23 @@ extension InotifyUsers {
             let agent = try Self.agent(["-storage_driver=statsd", "-storage_driver_host=127.0.0.1:\(listener.port)",
                                         "-storage_driver_db=nm"])
             defer { agent.child.stop() }
-            let datagrams = listener.receive(for: 4)
+            let packets = listener.receive(for: 4)
+            #expect(packets.allSatisfy { $0.utf8.count <= StorageOptions.defaultStatsdPacketSize }, "\(packets.map(\.utf8.count).max() ?? 0)")
+            let lines = packets.flatMap { $0.split(separator: "\n").map(String.init) }
+            #expect(packets.count * 10 < lines.count, "lines packed: \(packets.count) datagrams, \(lines.count) lines")
             let busy = work.busy.name
-            let cpu = datagrams.filter { $0.hasPrefix("nm.\(busy).cpu_cumulative_usage:") }
-            #expect(cpu.count >= 2, "\(datagrams.prefix(5))")
+            let cpu = lines.filter { $0.hasPrefix("nm.\(busy).cpu_cumulative_usage:") }
+            #expect(cpu.count >= 2, "\(lines.prefix(5))")
             let values = cpu.compactMap { UInt64($0.dropFirst("nm.\(busy).cpu_cumulative_usage:".count).dropLast(2)) }
             #expect(cpu.allSatisfy { $0.hasSuffix("|g") } && values.count == cpu.count)
             #expect(values == values.sorted() && values.last! - values.first! > 500_000_000, "\(values)")
             for cg in work.cgroups {
                 for key in ["cpu_usage_system", "cpu_usage_user", "cpu_load_average", "memory_usage", "memory_working_set",
                             "memory_rss", "memory_mapped_file", "rx_bytes", "tx_errors", "fs_summary.fs_usage"] {
-                    #expect(datagrams.contains { $0.hasPrefix("nm.\(cg.name).\(key):") && $0.hasSuffix("|g") }, "\(key) of \(cg.name)")
+                    #expect(lines.contains { $0.hasPrefix("nm.\(cg.name).\(key):") && $0.hasSuffix("|g") }, "\(key) of \(cg.name)")
                 }
             }
-            #expect(!datagrams.contains { $0.contains("\n") || $0.contains("timestamp") })
+            #expect(!lines.contains { $0.contains("timestamp") })
         }
 
         @Test func stdoutPrintsCAdvisorsLinesAndFlushesOnSIGTERM() throws {
@@ -502,6 +516,7 @@ extension InotifyUsers {
                 (["-storage_driver=redis", "-storage_driver_host=h:99999"], "-storage_driver_host=h:99999"),
                 (["-storage_driver=influxdb", "-storage_driver_password_file=/nonexistent/pw"], "-storage_driver_password_file: cannot read /nonexistent/pw"),
                 (["-storage_driver=influxdb", "-storage_driver_buffer_duration=soon"], "-storage_driver_buffer_duration"),
+                (["-storage_driver=statsd", "-storage_driver_statsd_packet_size=70000"], "-storage_driver_statsd_packet_size must be 0"),
             ]
             for (flags, message) in cases {
                 let r = try run(agent, ["-port=\(Int.random(in: 20000...60000))", "-listen_ip=127.0.0.1"] + flags)

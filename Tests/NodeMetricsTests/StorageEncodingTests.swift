@@ -185,15 +185,17 @@ import Testing
 
     // MARK: on the wire
 
-    static func statsdDriver(port: Int) throws -> StatsdDriver {
+    static func statsdDriver(port: Int, packetSize: Int = 0) throws -> StatsdDriver {
         var options = StorageOptions()
         options.host = "127.0.0.1:\(port)"
         options.db = "nm"
+        options.statsdPacketSize = packetSize
         return try StatsdDriver(options: options)
     }
 
-    /// 150 samples: 2,400 datagrams, more than one flush (1,024) and many sendmmsg calls (256 each);
-    /// every datagram arrives once, in order, as the oracle has it.
+    /// cAdvisor's framing (`-storage_driver_statsd_packet_size=0`): 150 samples, 2,400 datagrams,
+    /// more than one flush (1,024) and many sendmmsg calls (256 each); every datagram arrives once,
+    /// in order, as the oracle has it.
     @Test func statsdDatagramsOnTheWire() throws {
         let listener = try UDPListener()
         let driver = try Self.statsdDriver(port: listener.port)
@@ -201,14 +203,37 @@ import Testing
         let samples = Array(Self.trickySamples().prefix(150))
         try driver.write(samples)
         let expected = samples.flatMap { Oracle.datagrams($0, prefix: "nm") }
+        let received = listener.receive(atLeast: expected.count)
+        #expect(received.count == expected.count)
+        #expect(received == expected)
+    }
+
+    /// Packed (the default, and a few odd sizes): the datagrams joined with newlines are the
+    /// oracle's lines joined so (in order, none lost or doubled; names may hold newlines, so lines are
+    /// not split back); a datagram is over the size only when it is a single line longer than it.
+    @Test(arguments: [StorageOptions.defaultStatsdPacketSize, 1, 100, 8932])
+    func statsdLinesPackedIntoDatagrams(size: Int) throws {
+        let listener = try UDPListener()
+        let driver = try Self.statsdDriver(port: listener.port, packetSize: size)
+        defer { driver.close() }
+        let samples = Array(Self.trickySamples().prefix(150))
+        try driver.write(samples)
+        let lines = samples.flatMap { Oracle.datagrams($0, prefix: "nm") }
+        let expected = lines.joined(separator: "\n")
         var received: [String] = []
-        while received.count < expected.count {
+        while received.reduce(0, { $0 + $1.utf8.count + 1 }) <= expected.utf8.count {
             let more = listener.receive(for: 0.5)
             if more.isEmpty { break }
             received += more
         }
-        #expect(received.count == expected.count)
-        #expect(received == expected)
+        #expect(received.joined(separator: "\n") == expected)
+        let single = Set(lines)
+        for (i, d) in received.enumerated() where d.utf8.count > size {
+            #expect(single.contains(d), "datagram \(i): \(d.utf8.count) bytes, more than one line")
+        }
+        if size == StorageOptions.defaultStatsdPacketSize {
+            #expect(received.count * 10 < lines.count, "\(received.count) datagrams for \(lines.count) lines")
+        }
     }
 
     /// The C core's sender: more than one sendmmsg call, in order; a datagram too large for UDP in
@@ -242,12 +267,13 @@ import Testing
     /// sends those first datagrams again: gauges set twice to the same value, nothing lost.
     @Test func aWriteThatFailsHalfWayThrowsAndIsRetriedWhole() throws {
         let listener = try UDPListener()
-        let driver = try Self.statsdDriver(port: listener.port)
+        let driver = try Self.statsdDriver(port: listener.port, packetSize: StorageOptions.defaultStatsdPacketSize)
         defer { driver.close() }
         let good = Self.trickySamples()[0]
         var poison = good
         poison.containerName = String(repeating: "x", count: 70_000)
-        let before = Oracle.datagrams(good, prefix: "nm")
+        let before = StatsdDriver.datagrams(good, prefix: "nm", packetSize: StorageOptions.defaultStatsdPacketSize)
+        #expect(before.joined(separator: "\n") == Oracle.datagrams(good, prefix: "nm").joined(separator: "\n"))
         for attempt in 1...2 {
             do {
                 try driver.write([good, poison, good])

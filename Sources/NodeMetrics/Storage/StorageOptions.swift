@@ -31,6 +31,11 @@ public struct StorageOptions: Sendable {
     public var bqProjectID = ""
     public var bqAccount = ""
     public var bqCredentialsFile = ""
+    /// `-storage_driver_statsd_packet_size` (ours): statsd lines are packed into datagrams of at most
+    /// this many bytes; 0 sends a datagram per line, as cAdvisor.
+    public var statsdPacketSize = StorageOptions.defaultStatsdPacketSize
+    /// 1432 bytes: statsd's advice for multi-metric packets on a 1500-byte MTU (no IP fragmentation).
+    public static let defaultStatsdPacketSize = 1432
     /// The `machine` every driver sends (cAdvisor: `os.Hostname()`).
     public var machineName = StorageOptions.hostname()
     /// How each driver's buffer and sender behave (`-storage_driver_buffer_duration` is its `maxAge`).
