@@ -2,9 +2,12 @@
 # Cost of Prometheus remote write: N real cgroups (Benchmarks/cgroups.sh), the agent serving at
 # housekeeping 1 s (dynamic housekeeping off), once without remote write and once pushing every
 # second to a local victoria-metrics (random loopback port, temporary storage); for each run, its
-# CPU as % of one core over SECONDS after a 15 s warm-up (/proc/<pid>/stat) and its RSS at the end.
+# CPU as % of one core over SECONDS after a 15 s warm-up (/proc/<pid>/stat), the CPU of its
+# remote-write threads (render and send, their schedstat) and its RSS at the end. ROUNDS (1) pairs
+# of runs, off and on in turn; with more than one, the medians and the median extra CPU at the end
+# (the machine is shared and noisy: a pair's difference is noisier than the threads' own figure).
 # Cleans up the agent, the receiver, the cgroups and the temp dir, even on failure.
-# Usage (root): Benchmarks/remote-write-bench.sh N SECONDS      e.g. 200 120
+# Usage (root): [ROUNDS=5] Benchmarks/remote-write-bench.sh N SECONDS      e.g. 200 120
 # RW_FLAGS adds flags to the remote-write run (e.g. RW_FLAGS=-remote_write_interval=10s); AGENT_FLAGS to
 # both runs (on a shared machine, AGENT_FLAGS=isolate watches only the bench's own cgroups and the root:
 # -docker_only=true -raw_cgroup_prefix_whitelist=/<its parent>).
@@ -22,6 +25,15 @@ VMPORT=$((20000 + RANDOM % 30000))
 vm=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$VMPORT/health" >/dev/null && break; sleep 0.2; done
 tck=$(getconf CLK_TCK)
+ROUNDS=${ROUNDS:-1}
+rw_ns() { # CPU ns of the agent's remote-write threads so far
+  local total=0 t
+  for t in /proc/$agent/task/*; do
+    case "$(cat "$t/comm" 2>/dev/null)" in remote-write*) total=$((total + $(awk '{print $1}' "$t/schedstat"))) ;; esac
+  done
+  echo "$total"
+}
+median() { sort -n | awk '{v[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
 measure() { # label, extra flags...
   local label=$1; shift
   local port=$((20000 + RANDOM % 30000))
@@ -30,16 +42,25 @@ measure() { # label, extra flags...
   agent=$!
   wait_for_cgroups "$N"
   sleep 15
-  read -r t0 < <(awk '{print $14+$15}' /proc/$agent/stat); w0=$(date +%s.%N)
+  read -r t0 < <(awk '{print $14+$15}' /proc/$agent/stat); w0=$(date +%s.%N); r0=$(rw_ns)
   sleep "$SECONDS_TOTAL"
-  read -r t1 < <(awk '{print $14+$15}' /proc/$agent/stat); w1=$(date +%s.%N)
+  read -r t1 < <(awk '{print $14+$15}' /proc/$agent/stat); w1=$(date +%s.%N); r1=$(rw_ns)
   rss=$(awk '/VmRSS/ {print $2}' /proc/$agent/status); hwm=$(awk '/VmHWM/ {print $2}' /proc/$agent/status)
   kill "$agent"; wait "$agent" 2>/dev/null || true; agent=""
-  printf 'remote-write-bench: %-16s %d cgroups (%d exported), %ds: CPU %.2f%% of one core, RSS %.1f MiB (peak %.1f MiB)\n' \
-    "$label" "$N" "$seen" "$SECONDS_TOTAL" "$(echo "($t1 - $t0) / $tck / ($w1 - $w0) * 100" | bc -l)" \
-    "$(echo "$rss/1024" | bc -l)" "$(echo "$hwm/1024" | bc -l)"
+  cpu=$(echo "($t1 - $t0) / $tck / ($w1 - $w0) * 100" | bc -l); threads=$(echo "($r1 - $r0) / 10000000 / ($w1 - $w0)" | bc -l)
+  printf 'remote-write-bench: %-16s %d cgroups (%d exported), %ds: CPU %.2f%% of one core (remote-write threads %.3f%%), RSS %.1f MiB (peak %.1f MiB)\n' \
+    "$label" "$N" "$seen" "$SECONDS_TOTAL" "$cpu" "$threads" "$(echo "$rss/1024" | bc -l)" "$(echo "$hwm/1024" | bc -l)"
+  echo "$cpu" >> "$TMP/${label%% *}.cpu"; echo "$threads" >> "$TMP/${label%% *}.threads"
 }
-measure "off"
-measure "remote write on" -remote_write_url=http://127.0.0.1:$VMPORT/api/v1/write -remote_write_external_labels=node=bench ${RW_FLAGS:-}
+for round in $(seq 1 "$ROUNDS"); do
+  measure "off"
+  measure "on (remote write)" -remote_write_url=http://127.0.0.1:$VMPORT/api/v1/write -remote_write_external_labels=node=bench ${RW_FLAGS:-}
+  echo "$(tail -1 "$TMP/on.cpu") - $(tail -1 "$TMP/off.cpu")" | bc -l >> "$TMP/extra"
+done
+if [ "$ROUNDS" -gt 1 ]; then
+  printf 'remote-write-bench: medians of %d rounds: off %.2f%%, on %.2f%%, extra %.2f%% of one core (pairs: %s), remote-write threads %.3f%%\n' \
+    "$ROUNDS" "$(median < "$TMP/off.cpu")" "$(median < "$TMP/on.cpu")" "$(median < "$TMP/extra")" \
+    "$(xargs printf '%+.2f ' < "$TMP/extra")" "$(median < "$TMP/on.threads")"
+fi
 series=$(curl -s "http://127.0.0.1:$VMPORT/api/v1/query?query=count(%7Bnode%3D%22bench%22%7D)" | sed -n 's/.*"value":\[[^,]*,"\([0-9]*\)".*/\1/p')
 echo "remote-write-bench: victoria-metrics holds ${series:-?} series from the run"

@@ -69,6 +69,9 @@ cgf_kafka *cgf_kafka_new(const char *brokers, const char *topic, const char *ssl
     if (set(conf, "bootstrap.servers", brokers, err, errlen) ||
         set(conf, "acks", "all", err, errlen) ||
         set(conf, "message.timeout.ms", timeout, err, errlen) ||
+        /* Only failed messages come back through `delivered` (all the batch needs: a count of
+         * failures); a report per acknowledged message cost a queued event and a callback each. */
+        set(conf, "delivery.report.only.error", "true", err, errlen) ||
         set(conf, "log_level", "0", err, errlen)) {
         goto fail_conf;
     }

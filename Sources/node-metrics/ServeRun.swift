@@ -1,5 +1,8 @@
 import ArgumentParser
 import CCgroupFast
+#if canImport(Glibc)
+import Glibc
+#endif
 import Logging
 import NIOCore
 import NodeMetrics
@@ -13,11 +16,17 @@ extension Serve {
             return
         }
         cgf_tune_malloc() // at most 2 malloc arenas (README: resident memory)
+        let codeOnTouch = mapCodeOnTouch.value ? cgf_map_code_on_touch() : 0
         let level: Logger.Level = verbosity >= 4 ? .debug : .info
         let output: AgentLogHandler.Output = cgf_stderr_is_journal() != 0 ? .journal : .logfmt
         LoggingSystem.bootstrap { AgentLogHandler(label: $0, level: level, output: output) }
         let logger = Logger(label: "node-metrics")
         CrashHandler.install(logger: logger)
+        if codeOnTouch > 0 {
+            logger.info("code mapped page by page as it runs", metadata: ["mappings": "\(codeOnTouch)"])
+        } else if codeOnTouch < 0 {
+            logger.info("code mapped with the kernel's fault-around (userfaultfd: \(String(cString: strerror(-codeOnTouch))))")
+        }
         for f in unbuiltFlagsInUse {
             logger.warning("flag \(f) is accepted for cAdvisor compatibility but its feature is not built; it has no effect")
         }

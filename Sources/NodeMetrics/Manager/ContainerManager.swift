@@ -175,6 +175,7 @@ public final class ContainerManager: @unchecked Sendable {
         let machineEvery = configuration.machineInfoInterval.nanoseconds
         // The intervals are flags (up to ~292 years): the sums saturate.
         var nextRescan = Clocks.monotonicNanos().saturatingAdd(rescanEvery)
+        var startupCodeDropped = false
         var nextMachineInfo = Clocks.monotonicNanos().saturatingAdd(machineEvery)
         publishDiscoveryStatus()
         while isRunning {
@@ -188,6 +189,10 @@ public final class ContainerManager: @unchecked Sendable {
                 firstPID.removeAll()
                 nextRescan = now.saturatingAdd(rescanEvery)
                 cgf_release_free_memory() // hand the heap's free pages back to the kernel once a minute
+                if !startupCodeDropped {
+                    _ = cgf_drop_code_pages() // a minute in: unmap code that ran only at start-up (-map_code_on_touch)
+                    startupCodeDropped = true
+                }
             }
             var sampled = 0
             while let name = queue.popDue(now: now) {

@@ -1,0 +1,94 @@
+/*
+ * The process's code mapped page by page as it runs, instead of in the kernel's 64 KiB fault-around
+ * windows (README: resident memory).
+ */
+#include "cgf_system.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <linux/userfaultfd.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/ioctl.h>
+#include <sys/mman.h>
+#include <sys/syscall.h>
+#include <unistd.h>
+
+#ifndef UFFD_USER_MODE_ONLY
+#define UFFD_USER_MODE_ONLY 1
+#endif
+#ifndef UFFD_FEATURE_WP_ASYNC
+#define UFFD_FEATURE_WP_ASYNC (1 << 15) /* Linux 6.7; Debian 12's headers are 6.1 */
+#endif
+
+/* The userfaultfd the mappings are registered with: closing it would end the registration. */
+static int code_uffd = -1;
+
+typedef int (*mapping_fn)(unsigned long start, unsigned long len, int executable, void *ctx);
+
+/* Calls `fn` for each file-backed mapping of this process that is not writable (code and
+ * constants of the executable and its libraries); returns the first nonzero result, or 0, or a
+ * negative errno when /proc/self/maps cannot be read. */
+static int each_readonly_file_mapping(mapping_fn fn, void *ctx) {
+    FILE *maps = fopen("/proc/self/maps", "re");
+    if (maps == NULL) return -errno;
+    char line[4096];
+    int rc = 0;
+    while (rc == 0 && fgets(line, sizeof line, maps) != NULL) {
+        unsigned long start, end;
+        char perms[5];
+        int path_at = 0;
+        /* start-end perms offset dev inode path */
+        if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %n", &start, &end, perms, &path_at) < 3 || path_at == 0) continue;
+        if (line[path_at] != '/' || perms[1] == 'w' || perms[0] != 'r' || end <= start) continue;
+        rc = fn(start, end - start, perms[2] == 'x', ctx);
+    }
+    fclose(maps);
+    return rc;
+}
+
+static int register_mapping(unsigned long start, unsigned long len, int executable, void *ctx) {
+    (void)executable;
+    struct uffdio_register reg = {.range = {.start = start, .len = len}, .mode = UFFDIO_REGISTER_MODE_WP};
+    if (ioctl(code_uffd, UFFDIO_REGISTER, &reg) == 0) (*(int *)ctx)++;
+    return 0; /* a mapping the kernel refuses keeps its fault-around; the others still count */
+}
+
+static int drop_mapping(unsigned long start, unsigned long len, int executable, void *ctx) {
+    /* Only code: it is never written, so its private mapping holds nothing but the file's pages.
+     * (A read-only data mapping may hold relocated pages, RELRO, that dropping would revert.) */
+    if (executable && madvise((void *)start, len, MADV_DONTNEED) == 0) (*(int *)ctx)++;
+    return 0;
+}
+
+int cgf_map_code_on_touch(void) {
+    if (code_uffd >= 0) return -EALREADY;
+    int fd = (int)syscall(SYS_userfaultfd, O_CLOEXEC | O_NONBLOCK | UFFD_USER_MODE_ONLY);
+    if (fd < 0) return -errno;
+    /* Asynchronous write-protect mode: the kernel resolves any write fault itself (there are none:
+     * nothing here is write-protected), so no fault is ever delivered to the descriptor; a
+     * registered mapping only loses its fault-around. */
+    struct uffdio_api api = {.api = UFFD_API, .features = UFFD_FEATURE_WP_ASYNC};
+    if (ioctl(fd, UFFDIO_API, &api) != 0) {
+        int e = errno;
+        close(fd);
+        return -e;
+    }
+    code_uffd = fd;
+    int registered = 0;
+    int rc = each_readonly_file_mapping(register_mapping, &registered);
+    if (rc < 0 || registered == 0) {
+        close(fd);
+        code_uffd = -1;
+        return rc < 0 ? rc : -ENOTSUP;
+    }
+    cgf_drop_code_pages();
+    return registered;
+}
+
+int cgf_drop_code_pages(void) {
+    if (code_uffd < 0) return 0; /* with fault-around, what is dropped comes back 64 KiB at a time */
+    int dropped = 0;
+    int rc = each_readonly_file_mapping(drop_mapping, &dropped);
+    return rc < 0 ? rc : dropped;
+}
