@@ -9,7 +9,8 @@
 # its tag's vendored sources with Debian's golang-go); without it, node-metrics' figures are printed
 # with ratios against cAdvisor v0.36's figures recorded in issue 16 (200 cgroups, labelled as such).
 # Usage (root): Benchmarks/side-by-side.sh [N ...]      default: 200 2000
-#   BIN=<binary> skips the build; SETTLE=75 WINDOW=60 SCRAPE_SECONDS=10 by default.
+#   BIN=<binary> skips the build; SETTLE=75 WINDOW=60 SCRAPE_SECONDS=10 by default; NM_FLAGS adds
+#   flags to node-metrics alone (e.g. NM_FLAGS=-map_code_on_touch=false).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 SETTLE=${SETTLE:-75}; WINDOW=${WINDOW:-60}; SCRAPE_SECONDS=${SCRAPE_SECONDS:-10}
@@ -68,7 +69,7 @@ ratio() { awk -v a="$1" -v b="$2" 'BEGIN {if (b > 0) printf "%.2fx", a / b; else
 
 PORT=$((20000 + RANDOM % 30000))
 FLAGS=(-listen_ip=127.0.0.1 -housekeeping_interval=1s -storage_duration=2m -allow_dynamic_housekeeping=true)
-measure node-metrics "$BIN" -port=$PORT "${FLAGS[@]}"
+measure node-metrics "$BIN" -port=$PORT "${FLAGS[@]}" ${NM_FLAGS:-}
 NM=("$CPU" "$RSS" "$LAT")
 if [ -n "$CADVISOR" ]; then
   PORT=$((20000 + RANDOM % 30000))

@@ -93,6 +93,8 @@ for _ in $(seq 1 30); do [ "$(docker inspect -f '{{.State.Health.Status}}' "$NAM
 health=$(docker inspect -f '{{.State.Health.Status}}' "$NAME")
 [ "$health" = healthy ] || { echo "image-test: HEALTHCHECK says $health" >&2; exit 1; }
 echo "image-test: /healthz ok, /metrics $(echo "$metrics" | wc -l) lines, HEALTHCHECK $health, $(grep Seccomp: "/proc/$(docker inspect -f '{{.State.Pid}}' "$NAME")/status" | tr -d '\t')"
+# -map_code_on_touch needs userfaultfd, which the runtime's seccomp profile may refuse: say which way it went.
+echo "image-test: $(docker logs "$NAME" 2>&1 | grep -o 'msg="code mapped.*' | head -1)"
 # The Kafka driver loads librdkafka at start-up only when asked: without it in the image this
 # container would stop with "cannot load librdkafka.so.1". No broker is needed for the producer to start.
 KPORT=$((20000 + RANDOM % 30000))

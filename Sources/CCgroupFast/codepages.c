@@ -6,6 +6,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdint.h>
 #include <linux/userfaultfd.h>
 #include <stdio.h>
 #include <string.h>
@@ -54,10 +55,44 @@ static int register_mapping(unsigned long start, unsigned long len, int executab
     return 0; /* a mapping the kernel refuses keeps its fault-around; the others still count */
 }
 
+/* /proc/self/pagemap, 8 bytes per page: bit 63 present, 62 swapped, 61 a file page (not a private copy). */
+#define PM_PRESENT (1ULL << 63)
+#define PM_SWAPPED (1ULL << 62)
+#define PM_FILE (1ULL << 61)
+
+struct drop_context {
+    int pagemap;
+    unsigned long page;
+    int dropped;
+};
+
+/* Unmaps the pages of the mapping that hold nothing but the file's bytes: present file pages and
+ * absent ones. A private copy — a page the loader relocated (RELRO, text relocations), a debugger's
+ * breakpoint — is kept, as is a swapped-out one: dropping those would bring back the file's bytes. */
 static int drop_mapping(unsigned long start, unsigned long len, int executable, void *ctx) {
-    /* Only code: it is never written, so its private mapping holds nothing but the file's pages.
-     * (A read-only data mapping may hold relocated pages, RELRO, that dropping would revert.) */
-    if (executable && madvise((void *)start, len, MADV_DONTNEED) == 0) (*(int *)ctx)++;
+    (void)executable;
+    struct drop_context *d = ctx;
+    uint64_t entries[512];
+    unsigned long pages = len / d->page, run_start = 0, run_length = 0;
+    for (unsigned long first = 0; first < pages; first += 512) {
+        unsigned long n = pages - first < 512 ? pages - first : 512;
+        off_t at = (off_t)((start / d->page + first) * sizeof(uint64_t));
+        if (pread(d->pagemap, entries, n * sizeof(uint64_t), at) != (ssize_t)(n * sizeof(uint64_t))) return 0;
+        for (unsigned long i = 0; i < n; i++) {
+            uint64_t e = entries[i];
+            int droppable = (e & PM_PRESENT) ? (e & PM_FILE) != 0 : (e & PM_SWAPPED) == 0;
+            unsigned long address = start + (first + i) * d->page;
+            if (droppable) {
+                if (run_length == 0) run_start = address;
+                run_length += d->page;
+            } else if (run_length > 0) {
+                madvise((void *)run_start, run_length, MADV_DONTNEED);
+                run_length = 0;
+            }
+        }
+    }
+    if (run_length > 0) madvise((void *)run_start, run_length, MADV_DONTNEED);
+    d->dropped++;
     return 0;
 }
 
@@ -88,7 +123,10 @@ int cgf_map_code_on_touch(void) {
 
 int cgf_drop_code_pages(void) {
     if (code_uffd < 0) return 0; /* with fault-around, what is dropped comes back 64 KiB at a time */
-    int dropped = 0;
-    int rc = each_readonly_file_mapping(drop_mapping, &dropped);
-    return rc < 0 ? rc : dropped;
+    struct drop_context d = {.pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC),
+                             .page = (unsigned long)sysconf(_SC_PAGESIZE)};
+    if (d.pagemap < 0) return -errno;
+    int rc = each_readonly_file_mapping(drop_mapping, &d);
+    close(d.pagemap);
+    return rc < 0 ? rc : d.dropped;
 }

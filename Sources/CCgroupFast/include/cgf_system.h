@@ -51,10 +51,11 @@ void cgf_tune_malloc(void);
     not available (a container runtime's seccomp profile), -EINVAL before Linux 6.7. */
 int cgf_map_code_on_touch(void);
 
-/** After cgf_map_code_on_touch: unmaps the code pages mapped so far (MADV_DONTNEED on the
-    executable file mappings; code is never written, so nothing is lost), so that code run only at
-    start-up stops counting; what runs again faults back in page by page. Returns the number of
-    mappings dropped (0 when cgf_map_code_on_touch did not succeed), or a negative errno. */
+/** After cgf_map_code_on_touch: unmaps the code and constant pages mapped so far (MADV_DONTNEED on
+    the read-only file mappings, page runs that /proc/self/pagemap shows hold only the file's bytes;
+    a private copy — data the loader relocated, RELRO — is kept), so that what ran only at start-up
+    stops counting; what runs again faults back in page by page. Returns the number of mappings
+    gone through (0 when cgf_map_code_on_touch did not succeed), or a negative errno. */
 int cgf_drop_code_pages(void);
 
 /** Bytes of heap handed out and not yet freed, over every arena (glibc mallinfo2 `uordblks`):
