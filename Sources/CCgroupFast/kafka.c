@@ -3,9 +3,7 @@
 
 #include <librdkafka/rdkafka.h>
 #include <librdkafka/rdkafka_mock.h>
-#include <limits.h>
 #include <pthread.h>
-#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -17,7 +15,7 @@
     X(rd_kafka_err2str) X(rd_kafka_conf_set) X(rd_kafka_conf_new) \
     X(rd_kafka_conf_set_dr_msg_cb) X(rd_kafka_conf_set_opaque) X(rd_kafka_new) \
     X(rd_kafka_topic_new) X(rd_kafka_last_error) X(rd_kafka_destroy) \
-    X(rd_kafka_conf_destroy) X(rd_kafka_produce_batch) X(rd_kafka_poll) \
+    X(rd_kafka_conf_destroy) X(rd_kafka_produce) X(rd_kafka_poll) \
     X(rd_kafka_flush) X(rd_kafka_topic_destroy) X(rd_kafka_mock_cluster_new) \
     X(rd_kafka_mock_topic_create) X(rd_kafka_mock_cluster_bootstraps) X(rd_kafka_mock_broker_set_down) \
     X(rd_kafka_mock_broker_set_up) X(rd_kafka_mock_cluster_destroy) X(rd_kafka_poll_set_consumer) \
@@ -110,53 +108,19 @@ fail:
     return NULL;
 }
 
-int cgf_kafka_produce_batch(cgf_kafka *k, const uint8_t *buf, const size_t *ends, size_t n, char *err, size_t errlen) {
-    if (n == 0) return 0;
-    if (n > INT_MAX) {
-        copy_error(err, errlen, "batch too large");
-        return -1;
-    }
-    rd_kafka_message_t *msgs = calloc(n, sizeof *msgs);
-    if (!msgs) {
-        copy_error(err, errlen, "out of memory");
-        return -1;
-    }
-    for (size_t i = 0, start = 0; i < n; start = ends[i], i++) {
-        msgs[i].payload = (void *)(uintptr_t)(buf + start);
-        msgs[i].len = ends[i] - start;
-    }
-    size_t left = n;
-    int rc = -1;
+int cgf_kafka_produce(cgf_kafka *k, const void *payload, size_t len, char *err, size_t errlen) {
     for (int attempt = 0; attempt < 50; attempt++) {
-        int queued = DL_CALL(kafka, rd_kafka_produce_batch)(k->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, msgs, (int)left);
-        if (queued == (int)left) {
-            rc = 0;
-            break;
-        }
-        /* Keep the refused messages, in order, for the next attempt; any error but a full local
-         * queue fails the batch. */
-        size_t kept = 0;
-        rd_kafka_resp_err_t other = RD_KAFKA_RESP_ERR_NO_ERROR;
-        for (size_t i = 0; i < left; i++) {
-            if (msgs[i].err == RD_KAFKA_RESP_ERR_NO_ERROR) continue;
-            if (msgs[i].err != RD_KAFKA_RESP_ERR__QUEUE_FULL) other = msgs[i].err;
-            rd_kafka_message_t m = {.payload = msgs[i].payload, .len = msgs[i].len};
-            msgs[kept++] = m;
-        }
-        left = kept;
-        if (other != RD_KAFKA_RESP_ERR_NO_ERROR) {
-            copy_error(err, errlen, DL_CALL(kafka, rd_kafka_err2str)(other));
-            break;
-        }
-        if (left == 0) { /* counted short, yet nothing refused: nothing left to queue */
-            rc = 0;
-            break;
+        if (DL_CALL(kafka, rd_kafka_produce)(k->topic, RD_KAFKA_PARTITION_UA, RD_KAFKA_MSG_F_COPY, (void *)payload, len, NULL, 0, NULL) == 0)
+            return 0;
+        rd_kafka_resp_err_t e = DL_CALL(kafka, rd_kafka_last_error)();
+        if (e != RD_KAFKA_RESP_ERR__QUEUE_FULL) {
+            copy_error(err, errlen, DL_CALL(kafka, rd_kafka_err2str)(e));
+            return -1;
         }
         DL_CALL(kafka, rd_kafka_poll)(k->rk, 100); /* the local queue is full: serve delivery reports, then retry */
     }
-    if (rc != 0 && left > 0 && (errlen == 0 || err[0] == 0)) copy_error(err, errlen, "local producer queue full");
-    free(msgs);
-    return rc;
+    copy_error(err, errlen, "local producer queue full");
+    return -1;
 }
 
 int cgf_kafka_flush(cgf_kafka *k, int timeout_ms, char *err, size_t errlen) {

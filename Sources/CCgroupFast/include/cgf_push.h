@@ -20,10 +20,8 @@ typedef struct cgf_kafka cgf_kafka;
 cgf_kafka *_Nullable cgf_kafka_new(const char *brokers, const char *topic, const char *ssl_cert,
                                    const char *ssl_key, const char *ssl_ca, int verify,
                                    int message_timeout_ms, char *err, size_t errlen);
-/* Queues n messages (copied) in one call, message i being bytes [ends[i-1], ends[i]) of buf (from 0
- * for the first); while librdkafka's local queue is full it serves delivery reports and retries.
- * 0, or -1 with the reason. */
-int cgf_kafka_produce_batch(cgf_kafka *k, const uint8_t *buf, const size_t *ends, size_t n, char *err, size_t errlen);
+/* Queues one message (copied). 0, or -1 with the reason. */
+int cgf_kafka_produce(cgf_kafka *k, const void *payload, size_t len, char *err, size_t errlen);
 /* Waits until every queued message is delivered or failed (at most timeout_ms). Returns how many
  * failed since the last call (the first failure's reason in err), or -1 when the wait timed out. */
 int cgf_kafka_flush(cgf_kafka *k, int timeout_ms, char *err, size_t errlen);

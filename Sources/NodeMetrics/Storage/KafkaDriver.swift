@@ -17,9 +17,6 @@ public final class KafkaDriver: StorageDriver, @unchecked Sendable {
     private let producer: OpaquePointer
     private let machine: String
     private var closed = false
-    /// A batch's messages back to back, and where each ends (kept from batch to batch).
-    private var writer = JSONWriter(capacity: 1 << 20)
-    private var ends: [Int] = []
 
     public var destination: String { "kafka://\(configuration.brokerList) topic \(configuration.topic)" }
 
@@ -98,32 +95,17 @@ public final class KafkaDriver: StorageDriver, @unchecked Sendable {
         w.endObject()
     }
 
-    /// Each sample's message in turn (the bytes are valid during `body` only).
+    /// Each sample's message in turn, all in one buffer (the bytes are valid during `body` only).
     public static func messages(_ batch: [StoredSample], sendTimeNanos: Int64, machine: String,
                                 _ body: (UnsafeRawBufferPointer) throws -> Void) rethrows {
-        var w = JSONWriter(capacity: 8192)
-        var ends: [Int] = []
-        write(batch, sendTimeNanos: sendTimeNanos, machine: machine, into: &w, ends: &ends)
-        try w.bytes.withUnsafeBytes { all in
-            var start = 0
-            for end in ends {
-                try body(UnsafeRawBufferPointer(rebasing: all[start..<end]))
-                start = end
-            }
-        }
-    }
-
-    /// The batch's messages back to back into `w` (emptied first), the end of each in `ends`.
-    static func write(_ batch: [StoredSample], sendTimeNanos: Int64, machine: String, into w: inout JSONWriter, ends: inout [Int]) {
         var time = JSONWriter(capacity: 32)
         time.value(rfc3339Nano: sendTimeNanos)
         let timeJSON = time.bytes, machineJSON = JSONWriter.escaped(machine)
-        w.reset(keepingAtMost: 4 << 20)
-        ends.removeAll(keepingCapacity: true)
+        var w = JSONWriter(capacity: 8192)
         for s in batch {
+            w.reset()
             writeMessage(s, timeJSON: timeJSON, machineJSON: machineJSON, to: &w)
-            w.raw("") // the next message starts a new document: no comma
-            ends.append(w.bytes.count)
+            try w.bytes.withUnsafeBytes { try body($0) }
         }
     }
 
@@ -135,14 +117,12 @@ public final class KafkaDriver: StorageDriver, @unchecked Sendable {
     public func write(_ batch: [StoredSample]) throws {
         guard !closed else { throw Failure(description: "kafka: closed") }
         var err = [CChar](repeating: 0, count: 512)
-        Self.write(batch, sendTimeNanos: Clocks.wallNanos(), machine: machine, into: &writer, ends: &ends)
-        let queued = writer.bytes.withUnsafeBufferPointer { b in
-            ends.withUnsafeBufferPointer { e in
-                guard let bytes = b.baseAddress, let offsets = e.baseAddress else { return Int32(0) } // an empty batch
-                return cgf_kafka_produce_batch(producer, bytes, offsets, e.count, &err, err.count)
+        try Self.messages(batch, sendTimeNanos: Clocks.wallNanos(), machine: machine) { raw in
+            guard let base = raw.baseAddress else { return } // an empty message: nothing to send
+            if cgf_kafka_produce(producer, base, raw.count, &err, err.count) != 0 {
+                throw Failure(description: "kafka: \(String(nulTerminated: err))")
             }
         }
-        if queued != 0 { throw Failure(description: "kafka: \(String(nulTerminated: err))") }
         let waitMillis = Int32(clamping: configuration.messageTimeout.nanoseconds / 1_000_000 + 5000)
         let failed = cgf_kafka_flush(producer, waitMillis, &err, err.count)
         if failed != 0 {
