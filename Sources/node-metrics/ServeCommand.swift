@@ -45,7 +45,7 @@ struct Serve: AsyncParsableCommand {
     var security: SecurityOptions
     @Option(name: flag("seccomp"), help: "Once serving, confine the process to an allow-list of system calls (libseccomp); a refused call fails with EPERM and is logged.")
     var seccomp = GoBool(true)
-    @Option(name: flag("map_code_on_touch"), help: "Map the agent's code page by page as it runs, not in the kernel's 64 KiB fault-around windows, and unmap what ran only at start-up (userfaultfd, Linux 6.7 or later; elsewhere this does nothing): about 8 MiB less resident memory.")
+    @Option(name: flag("map_code_on_touch"), help: "Map the agent's code page by page as it runs, not in the kernel's 64 KiB fault-around windows, and unmap what ran only at start-up (userfaultfd, Linux 6.7 or later; elsewhere this does nothing): about 13 MiB less resident memory at 200 containers.")
     var mapCodeOnTouch = GoBool(true)
     @Option(name: flag("version"), help: "Print the version and exit.")
     var version = GoBool(false)

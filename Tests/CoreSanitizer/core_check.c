@@ -10,6 +10,7 @@
 #include "../../Sources/CCgroupFast/dl.h"
 
 #include <dirent.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -377,6 +378,28 @@ static int sample_tree(cgf_mode mode, const char *const mounts[CGF_CTRL_COUNT], 
     return opened;
 }
 
+/* -map_code_on_touch (cgf_system.h): with userfaultfd write-protection (Linux 6.7) the read-only
+ * mappings are registered and their pages dropped; the code still runs, and a table of pointers —
+ * relocated by the loader into RELRO, so a private copy that must not be dropped — reads the same
+ * after the drop (dropping it would bring back the file's unrelocated bytes: a wild pointer). On a
+ * kernel without it, nothing changes and the reason is one of the documented errors. */
+static const char *const relro_names[] = {"cpu", "memory", "blkio"};
+
+static int codepages_check(void) {
+    const char *const *volatile names = relro_names;
+    char before[64], after[64];
+    snprintf(before, sizeof before, "%s/%s/%s", names[0], names[1], names[2]);
+    int rc = cgf_map_code_on_touch();
+    if (rc < 0) {
+        printf("core_check: code pages: userfaultfd not available here (%s)\n", strerror(-rc));
+        return rc == -EINVAL || rc == -EPERM || rc == -ENOSYS;
+    }
+    int dropped = cgf_drop_code_pages();
+    snprintf(after, sizeof after, "%s/%s/%s", names[0], names[1], names[2]);
+    return dropped > 0 && strcmp(before, "cpu/memory/blkio") == 0 && strcmp(before, after) == 0 &&
+           cgf_map_code_on_touch() == -EALREADY && cgf_drop_code_pages() > 0;
+}
+
 int main(int argc, char **argv) {
     if (argc < 2) {
         fprintf(stderr, "usage: %s FIXTURES_DIR [MUTATIONS_PER_FILE]\n", argv[0]);
@@ -489,6 +512,9 @@ int main(int argc, char **argv) {
     int crash_ok = crash_check();
     printf("core_check: crash report %s\n", crash_ok ? "ok" : "WRONG");
     if (!crash_ok) return 1;
+    int codepages_ok = codepages_check(); /* last: it changes how this process's code is mapped */
+    printf("core_check: code mapped page by page %s\n", codepages_ok ? "ok" : "WRONG");
+    if (!codepages_ok) return 1;
     printf("core_check: %lu parser inputs, %d fixture cgroup opens, %d live cgroup opens, %d/8 procfs reads ok\n",
            inputs, fixture_cgroups, live_cgroups, proc_ok);
     if (fixture_cgroups < 10 || proc_ok != 8 || inotify_events < 200) {
