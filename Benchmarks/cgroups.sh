@@ -57,3 +57,14 @@ agent_flags() {
   if [ "${AGENT_FLAGS:-}" = isolate ]; then echo "-docker_only=true -raw_cgroup_prefix_whitelist=/$PARENT"
   else echo "${AGENT_FLAGS:-}"; fi
 }
+# The median of the numbers on stdin ("nan" when none).
+median() { sort -n | awk '{a[NR] = $1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
+# thread_cpu_ns PID PATTERN: CPU ns so far of PID's threads whose name matches the case PATTERN (schedstat).
+thread_cpu_ns() {
+  local t total=0
+  for t in /proc/"$1"/task/*; do
+    # shellcheck disable=SC2254 # PATTERN is a glob on purpose
+    case "$(cat "$t/comm" 2>/dev/null)" in $2) total=$((total + $(awk '{print $1}' "$t/schedstat" 2>/dev/null || echo 0))) ;; esac
+  done
+  echo "$total"
+}

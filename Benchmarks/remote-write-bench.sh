@@ -26,14 +26,7 @@ vm=$!
 for _ in $(seq 1 50); do curl -sf "http://127.0.0.1:$VMPORT/health" >/dev/null && break; sleep 0.2; done
 tck=$(getconf CLK_TCK)
 ROUNDS=${ROUNDS:-1}
-rw_ns() { # CPU ns of the agent's remote-write threads so far
-  local total=0 t
-  for t in /proc/$agent/task/*; do
-    case "$(cat "$t/comm" 2>/dev/null)" in remote-write*) total=$((total + $(awk '{print $1}' "$t/schedstat"))) ;; esac
-  done
-  echo "$total"
-}
-median() { sort -n | awk '{v[NR]=$1} END {if (NR == 0) print "nan"; else if (NR % 2) print v[(NR+1)/2]; else print (v[NR/2]+v[NR/2+1])/2}'; }
+rw_ns() { thread_cpu_ns "$agent" "remote-write*"; } # CPU ns of the agent's remote-write threads so far
 measure() { # label, extra flags...
   local label=$1; shift
   local port=$((20000 + RANDOM % 30000))

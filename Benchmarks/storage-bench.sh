@@ -158,14 +158,7 @@ start_agent() { # a random port may be taken (the machine is shared): another on
 }
 stop_agent() { kill "$agent"; wait "$agent" 2>/dev/null || true; agent=""; }
 counter() { curl -s "$URL/metrics" | awk -v n="$1{driver=\"$2\"}" '$1 == n {print $2}'; }
-median() { sort -n | awk '{a[NR] = $1} END {if (NR == 0) print "nan"; else if (NR % 2) print a[(NR + 1) / 2]; else print (a[NR / 2] + a[NR / 2 + 1]) / 2}'; }
-sender_ns() { # CPU ns of the agent's storage sender threads so far
-  local t total=0
-  for t in /proc/"$agent"/task/*; do
-    case "$(cat "$t/comm" 2>/dev/null)" in nm-storage-*) total=$((total + $(awk '{print $1}' "$t/schedstat"))) ;; esac
-  done
-  echo "$total"
-}
+sender_ns() { thread_cpu_ns "$agent" "nm-storage-*"; } # CPU ns of the agent's storage sender threads so far
 measure() { # driver round: appends CPU and RSS to $TMP/<driver>.cpu/.rss
   local d=$1 t0 t1 hz cpu mem s0=0 s1=0 n0=0 n1=0
   # shellcheck disable=SC2046

@@ -25,34 +25,32 @@
 /* The userfaultfd the mappings are registered with: closing it would end the registration. */
 static int code_uffd = -1;
 
-typedef int (*mapping_fn)(unsigned long start, unsigned long len, int executable, void *ctx);
+typedef void (*mapping_fn)(unsigned long start, unsigned long len, void *ctx);
 
 /* Calls `fn` for each file-backed mapping of this process that is not writable (code and
- * constants of the executable and its libraries); returns the first nonzero result, or 0, or a
- * negative errno when /proc/self/maps cannot be read. */
+ * constants of the executable and its libraries); 0, or a negative errno when /proc/self/maps
+ * cannot be read. */
 static int each_readonly_file_mapping(mapping_fn fn, void *ctx) {
     FILE *maps = fopen("/proc/self/maps", "re");
     if (maps == NULL) return -errno;
     char line[4096];
-    int rc = 0;
-    while (rc == 0 && fgets(line, sizeof line, maps) != NULL) {
+    while (fgets(line, sizeof line, maps) != NULL) {
         unsigned long start, end;
         char perms[5];
         int path_at = 0;
         /* start-end perms offset dev inode path */
         if (sscanf(line, "%lx-%lx %4s %*s %*s %*s %n", &start, &end, perms, &path_at) < 3 || path_at == 0) continue;
         if (line[path_at] != '/' || perms[1] == 'w' || perms[0] != 'r' || end <= start) continue;
-        rc = fn(start, end - start, perms[2] == 'x', ctx);
+        fn(start, end - start, ctx);
     }
     fclose(maps);
-    return rc;
+    return 0;
 }
 
-static int register_mapping(unsigned long start, unsigned long len, int executable, void *ctx) {
-    (void)executable;
+/* A mapping the kernel refuses keeps its fault-around; the others still count. */
+static void register_mapping(unsigned long start, unsigned long len, void *ctx) {
     struct uffdio_register reg = {.range = {.start = start, .len = len}, .mode = UFFDIO_REGISTER_MODE_WP};
     if (ioctl(code_uffd, UFFDIO_REGISTER, &reg) == 0) (*(int *)ctx)++;
-    return 0; /* a mapping the kernel refuses keeps its fault-around; the others still count */
 }
 
 /* /proc/self/pagemap, 8 bytes per page: bit 63 present, 62 swapped, 61 a file page (not a private copy). */
@@ -69,15 +67,14 @@ struct drop_context {
 /* Unmaps the pages of the mapping that hold nothing but the file's bytes: present file pages and
  * absent ones. A private copy — a page the loader relocated (RELRO, text relocations), a debugger's
  * breakpoint — is kept, as is a swapped-out one: dropping those would bring back the file's bytes. */
-static int drop_mapping(unsigned long start, unsigned long len, int executable, void *ctx) {
-    (void)executable;
+static void drop_mapping(unsigned long start, unsigned long len, void *ctx) {
     struct drop_context *d = ctx;
     uint64_t entries[512];
     unsigned long pages = len / d->page, run_start = 0, run_length = 0;
     for (unsigned long first = 0; first < pages; first += 512) {
         unsigned long n = pages - first < 512 ? pages - first : 512;
         off_t at = (off_t)((start / d->page + first) * sizeof(uint64_t));
-        if (pread(d->pagemap, entries, n * sizeof(uint64_t), at) != (ssize_t)(n * sizeof(uint64_t))) return 0;
+        if (pread(d->pagemap, entries, n * sizeof(uint64_t), at) != (ssize_t)(n * sizeof(uint64_t))) return;
         for (unsigned long i = 0; i < n; i++) {
             uint64_t e = entries[i];
             int droppable = (e & PM_PRESENT) ? (e & PM_FILE) != 0 : (e & PM_SWAPPED) == 0;
@@ -93,7 +90,6 @@ static int drop_mapping(unsigned long start, unsigned long len, int executable, 
     }
     if (run_length > 0) madvise((void *)run_start, run_length, MADV_DONTNEED);
     d->dropped++;
-    return 0;
 }
 
 int cgf_map_code_on_touch(void) {
