@@ -205,8 +205,10 @@ extension InotifyUsers {
             #expect(try scrape().contains("container_scrape_error 0\n"))
             let cg = try LiveCgroup(layout: layout)
             defer { cg.destroy() }
-            #expect(eventually { (try? agent.get("/api/v2.0/stats\(cg.name)?count=1"))?.status == 200 ? true : nil } != nil,
-                    "the cgroup is sampled")
+            // Sampled with its memory hierarchy: the agent may have opened the cgroup before the test
+            // made its memory directory, and adopts that directory at a later sample.
+            #expect(eventually { (try? agent.get("/api/v2.0/spec\(cg.name)"))?.body.contains("\"has_memory\":true") == true ? true : nil } != nil,
+                    "the cgroup is sampled with its memory hierarchy")
             let memoryDirectory = try cg.directory(.memory)
             #expect(rmdir(memoryDirectory) == 0, "rmdir \(memoryDirectory): \(errno)")
             #expect(eventually { (try? scrape())?.contains("container_scrape_error 1\n") == true ? true : nil } != nil,
