@@ -48,3 +48,46 @@ final class BackgroundThread {
         pthread_join(thread, nil)
     }
 }
+
+/// A counting semaphore with timed waits on the monotonic clock (pthread), so the agent needs no
+/// Dispatch: a thread that waits for work or for its next turn sleeps until either comes, instead
+/// of waking on a short poll.
+final class Semaphore: @unchecked Sendable {
+    private var mutex = pthread_mutex_t()
+    private var cond = pthread_cond_t()
+    private var count = 0
+
+    init() {
+        pthread_mutex_init(&mutex, nil)
+        var attr = pthread_condattr_t()
+        pthread_condattr_init(&attr)
+        pthread_condattr_setclock(&attr, CLOCK_MONOTONIC)
+        pthread_cond_init(&cond, &attr)
+        pthread_condattr_destroy(&attr)
+    }
+
+    func signal() {
+        pthread_mutex_lock(&mutex)
+        count += 1
+        pthread_cond_signal(&cond)
+        pthread_mutex_unlock(&mutex)
+    }
+
+    /// True when signalled, false on timeout.
+    func wait(timeoutMs: Int) -> Bool {
+        wait(untilNanos: Clocks.monotonicNanos().saturatingAdd(Int64(timeoutMs).saturatingMultiply(1_000_000)))
+    }
+
+    /// True when signalled, false once the monotonic clock reaches `deadline` (nanoseconds).
+    func wait(untilNanos deadline: Int64) -> Bool {
+        let d = max(deadline, 0)
+        var ts = timespec(tv_sec: Int(d / 1_000_000_000), tv_nsec: Int(d % 1_000_000_000))
+        pthread_mutex_lock(&mutex)
+        defer { pthread_mutex_unlock(&mutex) }
+        while count == 0 {
+            if pthread_cond_timedwait(&cond, &mutex, &ts) == ETIMEDOUT { return false }
+        }
+        count -= 1
+        return true
+    }
+}

@@ -156,6 +156,9 @@ public final class RemoteWriter: @unchecked Sendable {
     public let counters: [PushCounters]
     private let exporter: PrometheusExporter
     private let queues: [RequestQueue]
+    /// Wakes the render thread (a stop) and each sender (a request queued, or a stop).
+    private let renderWake = Semaphore()
+    private let sendWakes: [Semaphore]
     private let nextID = Atomic<UInt64>(0)
     private let stopping = Atomic<Bool>(false)
     /// Set by `start`, joined by `stop` (one caller: the service that runs the writer).
@@ -177,6 +180,7 @@ public final class RemoteWriter: @unchecked Sendable {
         self.targets = targets
         counters = targets.map { _ in PushCounters() }
         queues = targets.map { _ in RequestQueue() }
+        sendWakes = targets.map { _ in Semaphore() }
         var config = exporter.configuration
         config.timestamps = false
         self.exporter = PrometheusExporter(manager: exporter.manager, configuration: config, runtimes: exporter.runtimes)
@@ -220,6 +224,8 @@ public final class RemoteWriter: @unchecked Sendable {
             usleep(50_000)
         }
         stopping.store(true, ordering: .relaxed)
+        renderWake.signal()
+        for wake in sendWakes { wake.signal() }
         for t in threads { t.join() }
         threads = []
     }
@@ -233,12 +239,12 @@ public final class RemoteWriter: @unchecked Sendable {
         return (builder.compressed(), builder.samples)
     }
 
-    private func sleep(_ d: Duration) -> Bool {
-        let until = Clocks.monotonicNanos() + d.nanoseconds
+    /// Sleeps for `d` on `wake`, which only a stop ends early (other signals are slept through):
+    /// false when stopping.
+    private func sleep(_ d: Duration, on wake: Semaphore) -> Bool {
+        let until = Clocks.monotonicNanos().saturatingAdd(d.nanoseconds)
         while !stopping.load(ordering: .relaxed) {
-            let left = until - Clocks.monotonicNanos()
-            if left <= 0 { return true }
-            usleep(UInt32(min(left / 1000, 100_000)))
+            if !wake.wait(untilNanos: until) { return !stopping.load(ordering: .relaxed) }
         }
         return false
     }
@@ -256,8 +262,9 @@ public final class RemoteWriter: @unchecked Sendable {
                     return dropped
                 }
                 if dropped > 0 { counters[i].dropped.add(UInt64(dropped), ordering: .relaxed) }
+                sendWakes[i].signal()
             }
-        } while sleep(configuration.interval)
+        } while sleep(configuration.interval, on: renderWake)
     }
 
     private func sendLoop(_ i: Int) {
@@ -267,7 +274,7 @@ public final class RemoteWriter: @unchecked Sendable {
         var failing = false
         while !stopping.load(ordering: .relaxed) {
             guard let next = queues[i].items.withLock({ $0.first }) else {
-                _ = sleep(.milliseconds(50))
+                _ = sendWakes[i].wait(timeoutMs: 1000) // a request queued or a stop wakes it
                 continue
             }
             let outcome = target.send(next.body)
@@ -295,7 +302,7 @@ public final class RemoteWriter: @unchecked Sendable {
                 counter.lastError.withLock { $0 = why }
                 if !failing { logger.warning("remote write to \(target.url) failed, retrying with backoff: \(why)") }
                 failing = true
-                _ = sleep(backoff)
+                _ = sleep(backoff, on: sendWakes[i])
                 backoff = min(backoff * 2, maxBackoff)
             }
         }

@@ -99,6 +99,8 @@ final class StorageSender: @unchecked Sendable {
     }
     private let state: Mutex<State>
     private var thread: BackgroundThread?
+    /// Ends the sender's sleep when the shutdown starts.
+    private let wake = Semaphore()
 
     init(driver: any StorageDriver, label: String, policy: StorageBufferPolicy, logger: Logger) {
         self.driver = driver
@@ -179,9 +181,7 @@ final class StorageSender: @unchecked Sendable {
                 end = min(until, deadline)
             }
             guard now < end else { return }
-            let slice = min(end - now, 100_000_000)
-            var ts = timespec(tv_sec: Int(slice / 1_000_000_000), tv_nsec: Int(slice % 1_000_000_000))
-            nanosleep(&ts, nil)
+            _ = wake.wait(untilNanos: end) // the shutdown wakes it to look again
         }
     }
 
@@ -234,6 +234,7 @@ final class StorageSender: @unchecked Sendable {
             s.stopping = true
             s.deadline = deadline
         }
+        wake.signal()
         guard let thread else { driver.close(); return }
         let hardDeadline = deadline + 2_000_000_000
         while !state.withLock({ $0.finished }) {
