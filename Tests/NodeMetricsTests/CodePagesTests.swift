@@ -64,6 +64,7 @@ extension InotifyUsers {
                 }
             }
             if Self.kernelHasWPAsync, let on = resident[true], let off = resident[false] {
+                print("CodePagesTests: resident code \(on) kB with the flag, \(off) kB without")
                 #expect(on > 0 && Double(on) < 0.8 * Double(off), "resident code: \(on) kB with the flag, \(off) kB without")
             }
         }

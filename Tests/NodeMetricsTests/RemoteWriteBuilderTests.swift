@@ -111,7 +111,7 @@ import Testing
             var text = MetricSeriesSink(writer: PrometheusTextWriter())
             Self.emit(&text, round: round % 3)
             var sink = MetricSeriesSink(writer: PrometheusTextWriter(capacity: 0))
-            sink.receiver = builder
+            sink.receiver = Unmanaged.passUnretained(builder) // `builder` outlives the sink
             builder.begin(timestampMillis: Int64(1000 + round))
             Self.emit(&sink, round: round % 3)
             builder.end()

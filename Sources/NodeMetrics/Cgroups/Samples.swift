@@ -116,6 +116,12 @@ public struct DiskDeviceStats: Sendable, Equatable {
         self.minor = minor
     }
 
+    /// The value of `operations[i]`, nil when the file did not have it (or `i` is out of range).
+    public subscript(operation i: Int) -> UInt64? {
+        guard i >= 0, i < Self.operations.count, present & (1 << i) != 0 else { return nil }
+        return withUnsafeBytes(of: values) { $0.load(fromByteOffset: i * 8, as: UInt64.self) }
+    }
+
     public init(major: UInt32, minor: UInt32, stats: [String: UInt64]) {
         self.init(major: major, minor: minor)
         for (op, v) in stats { self[op] = v }
@@ -123,10 +129,7 @@ public struct DiskDeviceStats: Sendable, Equatable {
 
     /// The value of an operation, nil when the file did not have it.
     public subscript(op: String) -> UInt64? {
-        get {
-            guard let i = Self.operations.firstIndex(of: op), present & (1 << i) != 0 else { return nil }
-            return withUnsafeBytes(of: values) { $0.load(fromByteOffset: i * 8, as: UInt64.self) }
-        }
+        get { Self.operations.firstIndex(of: op).flatMap { self[operation: $0] } }
         set {
             guard let i = Self.operations.firstIndex(of: op) else { return }
             if let newValue {

@@ -309,3 +309,17 @@ extension MachineInfo {
         return "Linux"
     }
 }
+
+extension MachineInfo {
+    /// `/dev/<name>` of a block device by its numbers ("" for one not in `diskMap`, whose keys are
+    /// "major:minor"), looked up in a table made once here rather than a string made per call.
+    func deviceNamer() -> CAdvisorV1Stats.DeviceNamer {
+        var paths: [UInt64: String] = [:]
+        for (key, disk) in diskMap {
+            let numbers = key.split(separator: ":")
+            guard numbers.count == 2, let major = UInt32(numbers[0]), let minor = UInt32(numbers[1]) else { continue }
+            paths[UInt64(major) << 32 | UInt64(minor)] = "/dev/" + disk.name
+        }
+        return { [paths] major, minor in paths[UInt64(major) << 32 | UInt64(minor)] ?? "" }
+    }
+}

@@ -237,17 +237,21 @@ extension ContainerFamily {
         // A device that has both (a container's root filesystem on a disk its cgroup did I/O to, as on
         // every v2 host) is exported once, from the cgroup's own counters: cAdvisor exports it twice
         // with the same labels, which Prometheus rejects as duplicate samples.
-        func io(_ rows: KeyPath<DiskIOSample, [DiskDeviceStats]>?, _ op: String, _ scale: @escaping @Sendable (UInt64) -> Double,
+        // The rows are picked from the view by a function, not by a key path on DiskIOSample: that
+        // copies the whole DiskIOSample (a reference count per array) for every container and family.
+        func io(_ rows: (@Sendable (ContainerView) -> [DiskDeviceStats])?, _ op: String, _ scale: @escaping @Sendable (UInt64) -> Double,
                 _ fsColumn: Int?, _ fsScale: @escaping @Sendable (UInt64) -> Double)
             -> @Sendable (ContainerView, inout MetricSeriesSink) -> Void {
-            nonisolated(unsafe) let rows = rows
+            guard let opIndex = DiskDeviceStats.operations.firstIndex(of: op) else {
+                preconditionFailure("no disk operation \(op)") // a literal below: caught by any scrape test
+            }
             return { c, s in
                 var fromCgroup: [String] = []
                 if let rows {
-                    for row in c.sample.diskIO[keyPath: rows] {
+                    for row in rows(c) {
                         let device = c.deviceName(row.major, row.minor)
                         if fsColumn != nil { fromCgroup.append(device) }   // only needed to skip the fs rows
-                        s.add(scale(row[op] ?? 0), device)
+                        s.add(scale(row[operation: opIndex] ?? 0), device)
                     }
                 }
                 if let fsColumn {
@@ -266,18 +270,18 @@ extension ContainerFamily {
             for row in c.sample.diskIO.ioServiceBytes {
                 let device = c.deviceName(row.major, row.minor)
                 for (i, op) in DiskDeviceStats.operations.enumerated() where row.present & (1 << i) != 0 {
-                    s.add(Double(row[op] ?? 0), device, String(row.major), String(row.minor), op)
+                    s.add(Double(row[operation: i] ?? 0), device, String(row.major), String(row.minor), op)
                 }
             }
         })
         f.append(.init("container_fs_io_cost_indebt_seconds_total", .counter, .diskIO, "Cumulative IOCost debt in seconds",
-                       labels: ["device"], io(\.ioCostIndebt, "Count", micros, nil, plain)))
+                       labels: ["device"], io({ $0.sample.diskIO.ioCostIndebt }, "Count", micros, nil, plain)))
         f.append(.init("container_fs_io_cost_indelay_seconds_total", .counter, .diskIO, "Cumulative IOCost delay in seconds",
-                       labels: ["device"], io(\.ioCostIndelay, "Count", micros, nil, plain)))
+                       labels: ["device"], io({ $0.sample.diskIO.ioCostIndelay }, "Count", micros, nil, plain)))
         f.append(.init("container_fs_io_cost_usage_seconds_total", .counter, .diskIO, "Cumulative IOCost usage in seconds",
-                       labels: ["device"], io(\.ioCostUsage, "Count", micros, nil, plain)))
+                       labels: ["device"], io({ $0.sample.diskIO.ioCostUsage }, "Count", micros, nil, plain)))
         f.append(.init("container_fs_io_cost_wait_seconds_total", .counter, .diskIO, "Cumulative IOCost wait in seconds",
-                       labels: ["device"], io(\.ioCostWait, "Count", micros, nil, plain)))
+                       labels: ["device"], io({ $0.sample.diskIO.ioCostWait }, "Count", micros, nil, plain)))
         f.append(.init("container_fs_io_current", .gauge, .diskIO, "Number of I/Os currently in progress",
                        labels: ["device"], io(nil, "Total", plain, 8, plain)))
         f.append(.init("container_fs_io_time_seconds_total", .counter, .diskIO, "Cumulative count of seconds spent doing I/Os",
@@ -287,11 +291,11 @@ extension ContainerFamily {
         f.append(.init("container_fs_read_seconds_total", .counter, .diskIO, "Cumulative count of seconds spent reading",
                        labels: ["device"], io(nil, "Read", plain, 3, quirkSeconds)))
         f.append(.init("container_fs_reads_bytes_total", .counter, .diskIO, "Cumulative count of bytes read",
-                       labels: ["device"], io(\.ioServiceBytes, "Read", plain, nil, plain)))
+                       labels: ["device"], io({ $0.sample.diskIO.ioServiceBytes }, "Read", plain, nil, plain)))
         f.append(.init("container_fs_reads_merged_total", .counter, .diskIO, "Cumulative count of reads merged",
                        labels: ["device"], io(nil, "Read", plain, 1, plain)))
         f.append(.init("container_fs_reads_total", .counter, .diskIO, "Cumulative count of reads completed",
-                       labels: ["device"], io(\.ioServiced, "Read", plain, 0, plain)))
+                       labels: ["device"], io({ $0.sample.diskIO.ioServiced }, "Read", plain, 0, plain)))
         f.append(.init("container_fs_sector_reads_total", .counter, .diskIO, "Cumulative count of sector reads completed",
                        labels: ["device"], io(nil, "Read", plain, 2, plain)))
         f.append(.init("container_fs_sector_writes_total", .counter, .diskIO, "Cumulative count of sector writes completed",
@@ -299,11 +303,11 @@ extension ContainerFamily {
         f.append(.init("container_fs_write_seconds_total", .counter, .diskIO, "Cumulative count of seconds spent writing",
                        labels: ["device"], io(nil, "Write", plain, 7, quirkSeconds)))
         f.append(.init("container_fs_writes_bytes_total", .counter, .diskIO, "Cumulative count of bytes written",
-                       labels: ["device"], io(\.ioServiceBytes, "Write", plain, nil, plain)))
+                       labels: ["device"], io({ $0.sample.diskIO.ioServiceBytes }, "Write", plain, nil, plain)))
         f.append(.init("container_fs_writes_merged_total", .counter, .diskIO, "Cumulative count of writes merged",
                        labels: ["device"], io(nil, "Write", plain, 5, plain)))
         f.append(.init("container_fs_writes_total", .counter, .diskIO, "Cumulative count of writes completed",
-                       labels: ["device"], io(\.ioServiced, "Write", plain, 4, plain)))
+                       labels: ["device"], io({ $0.sample.diskIO.ioServiced }, "Write", plain, 4, plain)))
 
         // disk
         f.append(.init("container_fs_inodes_free", .gauge, .disk, "Number of available Inodes", labels: ["device"]) { c, s in

@@ -28,17 +28,19 @@ struct LabelSchema: Sendable {
 /// Takes the exporter's series as values instead of text (remote write builds its request from
 /// them): each section's subjects, each family, and each series with its extra label values. Label
 /// values arrive escaped as the text format has them (`PrometheusTextWriter.escapeLabelValue`).
-protocol SeriesReceiver: AnyObject {
+/// A class, not a protocol, so that the sink can hold it unmanaged and call it without a reference
+/// count per series; this one ignores everything, a subclass overrides what it takes.
+class SeriesReceiver {
     /// A section's subjects (containers, or the machine) by their escaped schema label values.
-    func subjects(_ values: [[[UInt8]]], schema: LabelSchema)
+    func subjects(_ values: [[[UInt8]]], schema: LabelSchema) {}
     /// The family the next series belong to.
-    func family(_ name: String, extra: [String])
+    func family(_ name: String, extra: [String]) {}
     /// A series of the current family: its subject (an index into the last `subjects`), its extra
     /// label values in the family's order ("" beyond them), its value, and its timestamp (nil: none).
-    func series(subject: Int, _ a: String, _ b: String, _ c: String, _ d: String, value: Double, timestampMillis: Int64?)
+    func series(subject: Int, _ a: String, _ b: String, _ c: String, _ d: String, value: Double, timestampMillis: Int64?) {}
     /// A series written outside the families (version info, the agent's own), labels unescaped in
     /// the order the text has them.
-    func series(_ name: String, labels: [(String, String)], value: Double, timestampMillis: Int64?)
+    func series(_ name: String, labels: [(String, String)], value: Double, timestampMillis: Int64?) {}
 }
 
 /// Where a family's values go: writes `# HELP`/`# TYPE` before the first series of a family (a
@@ -48,7 +50,7 @@ struct MetricSeriesSink {
     var writer: PrometheusTextWriter
     /// When set, series go here and no text is written. Not retained (a reference count per series
     /// otherwise): whoever sets it keeps the receiver alive while the sink is used.
-    unowned(unsafe) var receiver: SeriesReceiver?
+    var receiver: Unmanaged<SeriesReceiver>?
     /// The current family.
     var name = ""
     var help = ""
@@ -84,7 +86,7 @@ struct MetricSeriesSink {
     mutating func subjects(_ values: [[[UInt8]]], schema: LabelSchema) {
         current = 0
         if let receiver {
-            receiver.subjects(values, schema: schema)
+            receiver._withUnsafeGuaranteedRef { $0.subjects(values, schema: schema) }
             return
         }
         labelValues = values
@@ -98,7 +100,7 @@ struct MetricSeriesSink {
         extraNames = extra
         headerWritten = false
         if let receiver {
-            receiver.family(name, extra: extra)
+            receiver._withUnsafeGuaranteedRef { $0.family(name, extra: extra) }
             return
         }
         schemaNames = schema.names
@@ -113,7 +115,7 @@ struct MetricSeriesSink {
     /// A series written outside the families, with (name, unescaped value) labels in the given order.
     mutating func sample(_ name: String, labels: [(String, String)] = [], value: Double, timestampMillis: Int64? = nil) {
         if let receiver {
-            receiver.series(name, labels: labels, value: value, timestampMillis: timestampMillis)
+            receiver._withUnsafeGuaranteedRef { $0.series(name, labels: labels, value: value, timestampMillis: timestampMillis) }
         } else {
             writer.sample(name, labels: labels, value: value, timestampMillis: timestampMillis)
         }
@@ -159,9 +161,15 @@ struct MetricSeriesSink {
         writer.endSample(value: value, timestampMillis: timestampMillis)
     }
 
+    @inline(__always)
+    private func forward(_ receiver: Unmanaged<SeriesReceiver>, _ a: String, _ b: String, _ c: String, _ d: String, _ value: Double) {
+        let subject = current, stamp = timestampMillis
+        receiver._withUnsafeGuaranteedRef { $0.series(subject: subject, a, b, c, d, value: value, timestampMillis: stamp) }
+    }
+
     mutating func add(_ value: Double) {
         if let receiver {
-            receiver.series(subject: current, "", "", "", "", value: value, timestampMillis: timestampMillis)
+            forward(receiver, "", "", "", "", value)
             return
         }
         start()
@@ -171,7 +179,7 @@ struct MetricSeriesSink {
 
     mutating func add(_ value: Double, _ a: String) {
         if let receiver {
-            receiver.series(subject: current, a, "", "", "", value: value, timestampMillis: timestampMillis)
+            forward(receiver, a, "", "", "", value)
             return
         }
         start()
@@ -181,7 +189,7 @@ struct MetricSeriesSink {
 
     mutating func add(_ value: Double, _ a: String, _ b: String) {
         if let receiver {
-            receiver.series(subject: current, a, b, "", "", value: value, timestampMillis: timestampMillis)
+            forward(receiver, a, b, "", "", value)
             return
         }
         start()
@@ -191,7 +199,7 @@ struct MetricSeriesSink {
 
     mutating func add(_ value: Double, _ a: String, _ b: String, _ c: String) {
         if let receiver {
-            receiver.series(subject: current, a, b, c, "", value: value, timestampMillis: timestampMillis)
+            forward(receiver, a, b, c, "", value)
             return
         }
         start()
@@ -201,7 +209,7 @@ struct MetricSeriesSink {
 
     mutating func add(_ value: Double, _ a: String, _ b: String, _ c: String, _ d: String) {
         if let receiver {
-            receiver.series(subject: current, a, b, c, d, value: value, timestampMillis: timestampMillis)
+            forward(receiver, a, b, c, d, value)
             return
         }
         start()

@@ -56,8 +56,10 @@ public final class PrometheusExporter: Sendable {
     /// or formatting any text (remote write).
     func collect(into receiver: SeriesReceiver) {
         var sink = MetricSeriesSink(writer: PrometheusTextWriter(capacity: 0))
-        sink.receiver = receiver
-        write(&sink, filter: nil)
+        withExtendedLifetime(receiver) {
+            sink.receiver = Unmanaged.passUnretained(receiver)
+            write(&sink, filter: nil)
+        }
     }
 
     /// Every series of a scrape into `sink`, in exposition order.
@@ -69,10 +71,7 @@ public final class PrometheusExporter: Sendable {
         writeVersionInfo(machine, &sink)
 
         // Containers: newest sample, filtered, with their label values.
-        let disks = machine.diskMap
-        let deviceName: CAdvisorV1Stats.DeviceNamer = { major, minor in
-            disks["\(major):\(minor)"].map { "/dev/" + $0.name } ?? ""
-        }
+        let deviceName = machine.deviceNamer()
         var views: [ContainerView] = []
         for name in manager.store.names {
             guard let snap = manager.store.snapshot(name, count: 1), let sample = snap.samples.last else { continue }
@@ -82,6 +81,8 @@ public final class PrometheusExporter: Sendable {
         let (schema, values) = labels(views)
         sink.subjects(values, schema: schema)
         let order = views.indices.sorted { values[$0].lexicographicallyPrecedes(values[$1]) { $0.lexicographicallyPrecedes($1) } }
+        // The views in that order, unretained (`views` holds them): no reference count per family.
+        let ordered = order.map { (index: $0, view: Unmanaged.passUnretained(views[$0])) }
 
         let failures = manager.sampleFailures
         // As cAdvisor: 1 when getting some container's metrics failed (here: a kept container's
@@ -94,18 +95,21 @@ public final class PrometheusExporter: Sendable {
             w.sample("container_scrape_error", value: scrapeError ? 1 : 0)
             scrapeErrorWritten = true
         }
-        for family in ContainerFamily.all {
-            if !scrapeErrorWritten && family.name > "container_scrape_error" { writeScrapeError(&sink) }
-            if let kind = family.kind, !kinds.contains(kind) { continue }
-            sink.begin(family: family.name, help: family.help, type: family.type, extra: family.extraLabels, schema: schema)
-            let values = family.values, condition = family.condition
-            let lastSeen = family.name == "container_last_seen", stamped = configuration.timestamps && family.timestamped
-            for i in order {
-                let view = views[i]
-                if let condition, !condition(view) { continue }
-                sink.current = i
-                sink.timestampMillis = !stamped ? nil : lastSeen ? Int64(now * 1000) : view.sample.timestampNanos / 1_000_000
-                values(view, &sink)
+        withExtendedLifetime(views) { // `ordered` does not retain them
+            for family in ContainerFamily.all {
+                if !scrapeErrorWritten && family.name > "container_scrape_error" { writeScrapeError(&sink) }
+                if let kind = family.kind, !kinds.contains(kind) { continue }
+                sink.begin(family: family.name, help: family.help, type: family.type, extra: family.extraLabels, schema: schema)
+                let values = family.values, condition = family.condition
+                let lastSeen = family.name == "container_last_seen", stamped = configuration.timestamps && family.timestamped
+                for (i, unretained) in ordered {
+                    unretained._withUnsafeGuaranteedRef { view in
+                        if let condition, !condition(view) { return }
+                        sink.current = i
+                        sink.timestampMillis = !stamped ? nil : lastSeen ? Int64(now * 1000) : view.sample.timestampNanos / 1_000_000
+                        values(view, &sink)
+                    }
+                }
             }
         }
         if !scrapeErrorWritten { writeScrapeError(&sink) }

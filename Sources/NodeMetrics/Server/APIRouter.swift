@@ -158,10 +158,7 @@ public struct APIRouter: Sendable {
 
     // MARK: what the APIs share
 
-    var deviceName: CAdvisorV1Stats.DeviceNamer {
-        let disks = manager.machineInfo.diskMap
-        return { major, minor in disks["\(major):\(minor)"].map { "/dev/" + $0.name } ?? "" }
-    }
+    var deviceName: CAdvisorV1Stats.DeviceNamer { manager.machineInfo.deviceNamer() }
 
     func snapshot(_ name: String, count: Int?, start: Int64? = nil, end: Int64? = nil) throws -> ContainerSnapshot {
         guard let s = manager.store.snapshot(name, count: count, start: start, end: end) else {

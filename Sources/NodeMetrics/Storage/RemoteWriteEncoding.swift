@@ -82,7 +82,9 @@ public enum RemoteWriteEncoding {
     /// values compared in the order they came last time (nothing hashed, no string made): a request of
     /// known series copies each head and writes the value and timestamp. The request buffer is reused.
     /// Subjects and series not seen in a request are forgotten after it and the arena compacted when
-    /// it is mostly garbage (bounded by the exposition). One thread at a time.
+    /// it is mostly garbage (bounded by the exposition). One thread at a time: its state is read and
+    /// written per series, so the runtime's exclusivity checks are off for it (`@exclusivity(unchecked)`;
+    /// no method of it hands a property inout to another that touches the same property).
     final class RequestBuilder: SeriesReceiver {
         private struct SubjectKey: Hashable {
             var names: [String]
@@ -102,43 +104,43 @@ public enum RemoteWriteEncoding {
         /// A subject's series heads by family number: those without extra labels (most series: found
         /// by indexing), and those with, in the order last seen.
         private final class Subject {
-            var request: UInt64
-            var plain: [Slot] = []
-            var extra: [[ExtraSeries]] = []
+            @exclusivity(unchecked) var request: UInt64
+            @exclusivity(unchecked) var plain: [Slot] = []
+            @exclusivity(unchecked) var extra: [[ExtraSeries]] = []
             init(request: UInt64) { self.request = request }
         }
         let external: [(name: String, value: String)]
         /// The serialized WriteRequest being built: `buffer[..<length]` (the buffer is kept between
         /// requests for its capacity).
-        private var buffer: [UInt8] = []
-        private var length = 0
+        @exclusivity(unchecked) private var buffer: [UInt8] = []
+        @exclusivity(unchecked) private var length = 0
         /// The WriteRequest built last (a copy; `compressed()` reads the buffer itself).
         var request: [UInt8] { Array(buffer[..<length]) }
-        private(set) var samples = 0
-        private var timestampMillis: Int64 = 0
-        private var requests: UInt64 = 0
-        private var scratch: [UInt8] = []
+        @exclusivity(unchecked) private(set) var samples = 0
+        @exclusivity(unchecked) private var timestampMillis: Int64 = 0
+        @exclusivity(unchecked) private var requests: UInt64 = 0
+        @exclusivity(unchecked) private var scratch: [UInt8] = []
 
         /// Every cached head; `live` bytes of it are in use, the rest is garbage until compacted.
-        private var heads: [UInt8] = []
-        private var live = 0
+        @exclusivity(unchecked) private var heads: [UInt8] = []
+        @exclusivity(unchecked) private var live = 0
         /// The timestamp's varint length the heads' Sample lengths were made for (a request whose
         /// timestamp needs another starts the cache over: once in ~70 years).
-        private var headTimestampLength = 0
-        private var subjectIDs: [SubjectKey: Subject] = [:]
-        private var subjectsSeen = 0
-        private var families: [String: Int] = [:]
-        private var extras = 0, extrasSeen = 0
+        @exclusivity(unchecked) private var headTimestampLength = 0
+        @exclusivity(unchecked) private var subjectIDs: [SubjectKey: Subject] = [:]
+        @exclusivity(unchecked) private var subjectsSeen = 0
+        @exclusivity(unchecked) private var families: [String: Int] = [:]
+        @exclusivity(unchecked) private var extras = 0, extrasSeen = 0
 
         /// The current section and family, and where in the current subject's list of the family's
         /// series with extra labels the next one is expected.
-        private var schema = LabelSchema(names: [])
-        private var values: [[[UInt8]]] = []
-        private var current: [Unmanaged<Subject>] = []
-        private var familyName = ""
-        private var familyID = 0
-        private var extraNames: [String] = []
-        private var cursorSubject = -1, cursor = 0
+        @exclusivity(unchecked) private var schema = LabelSchema(names: [])
+        @exclusivity(unchecked) private var values: [[[UInt8]]] = []
+        @exclusivity(unchecked) private var current: [Unmanaged<Subject>] = []
+        @exclusivity(unchecked) private var familyName = ""
+        @exclusivity(unchecked) private var familyID = 0
+        @exclusivity(unchecked) private var extraNames: [String] = []
+        @exclusivity(unchecked) private var cursorSubject = -1, cursor = 0
 
         init(external: [(name: String, value: String)] = []) { self.external = external }
 
@@ -215,7 +217,7 @@ public enum RemoteWriteEncoding {
             buffer.withUnsafeBufferPointer { RemoteWriteEncoding.snappy(UnsafeBufferPointer(rebasing: $0[..<length]), scratch: &scratch) }
         }
 
-        func subjects(_ values: [[[UInt8]]], schema: LabelSchema) {
+        override func subjects(_ values: [[[UInt8]]], schema: LabelSchema) {
             self.values = values
             self.schema = schema
             current.removeAll(keepingCapacity: true)
@@ -237,7 +239,7 @@ public enum RemoteWriteEncoding {
             }
         }
 
-        func family(_ name: String, extra: [String]) {
+        override func family(_ name: String, extra: [String]) {
             familyName = name
             extraNames = extra
             cursorSubject = -1
@@ -249,7 +251,7 @@ public enum RemoteWriteEncoding {
             }
         }
 
-        func series(subject: Int, _ a: String, _ b: String, _ c: String, _ d: String, value: Double, timestampMillis: Int64?) {
+        override func series(subject: Int, _ a: String, _ b: String, _ c: String, _ d: String, value: Double, timestampMillis: Int64?) {
             // The subjects are held by `subjectIDs` until `end`, which empties `current`.
             let slot = current[subject]._withUnsafeGuaranteedRef { owner -> Slot in
                 let f = familyID
@@ -329,7 +331,7 @@ public enum RemoteWriteEncoding {
             return slot
         }
 
-        func series(_ name: String, labels: [(String, String)], value: Double, timestampMillis: Int64?) {
+        override func series(_ name: String, labels: [(String, String)], value: Double, timestampMillis: Int64?) {
             appendWhole(labels: RemoteWriteEncoding.encodedLabels(name: name, labels.map { (name: $0.0, value: $0.1) }, external: external),
                         value, timestampMillis ?? self.timestampMillis)
         }
