@@ -116,8 +116,11 @@ extension InotifyUsers {
             .trimmingCharacters(in: .whitespacesAndNewlines)))
         #expect(m.filesystems.contains { $0.capacity > 0 && $0.device.hasPrefix("/dev/") })
         #expect(m.filesystems.allSatisfy { $0.device.hasPrefix("/dev/") || $0.type == "tmpfs" || $0.type == "overlay" || $0.type == "zfs" })
+        let deviceName = m.deviceNamer()
+        #expect(deviceName(UInt32.max, UInt32.max) == "", "a device not in the map has no name")
         for (key, disk) in m.diskMap {
             #expect(key == "\(disk.major):\(disk.minor)")
+            #expect(deviceName(UInt32(disk.major), UInt32(disk.minor)) == "/dev/" + disk.name)
             #expect(!disk.name.hasPrefix("loop"))
             #expect((try? String(contentsOfFile: "/sys/block/\(disk.name)/dev", encoding: .utf8))?
                 .trimmingCharacters(in: .whitespacesAndNewlines) == key)

@@ -157,6 +157,25 @@ import Testing
         #expect((4...8).contains(driver.attempts), "\(driver.attempts) attempts")
     }
 
+    /// The senders' sleep: a wait ends at its deadline, or at once when signalled (before or during
+    /// it), one signal per wait.
+    @Test func aSemaphoreWaitEndsAtItsDeadlineOrWhenSignalled() throws {
+        let wake = Semaphore()
+        var started = Clocks.monotonicNanos()
+        #expect(!wake.wait(untilNanos: started + 100_000_000))
+        #expect(Clocks.monotonicNanos() - started >= 100_000_000)
+        wake.signal()
+        started = Clocks.monotonicNanos()
+        #expect(wake.wait(untilNanos: started + 5_000_000_000), "a signal given before the wait counts")
+        #expect(!wake.wait(timeoutMs: 10), "one signal wakes one wait")
+        let signaller = try BackgroundThread(name: "test-signal") { usleep(100_000); wake.signal() }
+        started = Clocks.monotonicNanos()
+        #expect(wake.wait(untilNanos: started + 5_000_000_000))
+        #expect(Clocks.monotonicNanos() - started < 3_000_000_000, "woken by the signal, not the deadline")
+        signaller.join()
+        #expect(!wake.wait(untilNanos: 0), "a deadline in the past returns at once")
+    }
+
     @Test func closeSendsWhatIsBufferedWithinTheGrace() throws {
         let driver = RecordingDriver()
         var policy = Self.fastPolicy()
