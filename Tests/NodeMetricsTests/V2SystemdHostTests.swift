@@ -230,7 +230,7 @@ struct V2SystemdHostTests {
         // kernel's count is read from the parent slice, whose memory.events is hierarchical: the kills
         // in the scope are its oom_kill's rise.
         let parent = "/system.slice"
-        func kernelKills() -> Double? { (try? Self.kernel(parent, "memory.events", "oom_kill")).map(Double.init) }
+        func kernelKills() -> Double? { (try? Self.kernel(parent, "memory.events", "oom_kill")).map { Double($0) } }
         let before = try #require(kernelKills(), "\(parent)/memory.events")
         let (child, name) = try Self.scope(unit, ["MemoryMax=32M", "MemorySwapMax=0", "OOMPolicy=continue"],
                                            "sleep 5; dd if=/dev/zero of=/dev/null bs=200M count=1; sleep 600")
