@@ -158,6 +158,7 @@ public struct APIRouter: Sendable {
 
     // MARK: what the APIs share
 
+    /// `/dev/<name>` by device numbers; each access builds its table, so a request takes it once.
     var deviceName: CAdvisorV1Stats.DeviceNamer { manager.machineInfo.deviceNamer() }
 
     func snapshot(_ name: String, count: Int?, start: Int64? = nil, end: Int64? = nil) throws -> ContainerSnapshot {

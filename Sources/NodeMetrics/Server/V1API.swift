@@ -13,6 +13,7 @@ extension APIRouter {
             let o = try v1Options(request.body)
             let names = subtree(name)
             guard !names.isEmpty else { throw APIError.unknownContainer(name) }
+            let deviceName = self.deviceName // its table made once for every container
             w.beginArray()
             for n in names {
                 guard let s = manager.store.snapshot(n, count: o.numStats, start: o.start, end: o.end) else { continue }
@@ -23,6 +24,7 @@ extension APIRouter {
             // cAdvisor: a map of Docker containers by name; "/" is all of them, else one by id or name.
             let o = try v1Options(request.body)
             let names = try runtimeContainers("docker", name, all: name == "/")
+            let deviceName = self.deviceName // its table made once for every container
             w.beginObject()
             for n in names {
                 guard let s = manager.store.snapshot(n, count: o.numStats, start: o.start, end: o.end) else { continue }

@@ -47,6 +47,7 @@ extension APIRouter {
             w.endObject()
         case "stats":
             let o = try v2Options(request)
+            let deviceName = self.deviceName // its table made once for every container
             w.beginObject()
             for n in try v2Names(name, o) {
                 guard let s = manager.store.snapshot(n, count: o.count) else { continue }
